@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PapersConfig(AppConfig):
+    name = "papers"
+    verbose_name = "Papers and digests"
+    default_auto_field = "django.db.models.BigAutoField"

@@ -1,0 +1,56 @@
+"""Celery tasks for e-mail subscriptions; the work is in `papers.subscriptions`."""
+
+import logging
+
+from celery import shared_task
+
+from papers import subscriptions
+from papers.models import Digest
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def send_digest_mails(digest_id: int) -> int:
+    """Queue the mails for a newly published digest, then send what is due."""
+    digest = Digest.objects.select_related("topic").filter(pk=digest_id).first()
+    queued = subscriptions.queue_digest_mails(digest) if digest else 0
+    send_queued_mails()
+    return queued
+
+
+@shared_task
+def send_weekly_mails(week: str | None = None) -> int:
+    """Queue the weekly mails (`week` like `2025-W03`, default the last complete week), then send."""
+    queued = subscriptions.queue_weekly_mails(f"week:{week}" if week else None)
+    send_queued_mails()
+    return queued
+
+
+@shared_task
+def send_queued_mails() -> int:
+    """Hand the due queued mails to the workers in batches (also run every few minutes by beat)."""
+    if subscriptions.sending_paused():
+        return 0
+    subscriptions.release_stale_sends()
+    batches = subscriptions.due_batches()
+    for batch in batches:
+        deliver_mail_batch.delay(batch)
+    return len(batches)
+
+
+@shared_task
+def deliver_mail_batch(send_ids: list[int]) -> dict:
+    return dict(subscriptions.send_mails(send_ids))
+
+
+@shared_task(bind=True, max_retries=5)
+def send_confirmation_mail(self, subscription_id: int, frequency: str) -> bool:
+    try:
+        return subscriptions.send_confirmation(subscription_id, frequency)
+    except subscriptions.TemporaryMailError as exc:
+        if self.request.is_eager:
+            # In-process (no broker): there is no later; the reader can ask again.
+            logger.warning("Confirmation mail for subscription %s not sent: %s", subscription_id, exc)
+            return False
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc

@@ -1,0 +1,90 @@
+"""One arXiv request at a time across every worker and process, at least ARXIV_DELAY_SECONDS apart.
+
+arXiv counts requests over a whole deployment, so the turn is taken through Redis when REDIS_URL is
+set (a lock plus the time of the last request), and through a lock file under data/ otherwise.
+Every request to arXiv (API, PDFs, OAI-PMH) goes through `arxiv_turn()`.
+"""
+
+import contextlib
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import requests
+from django.conf import settings
+
+LOCK_KEY = "digest:arxiv:lock"
+LAST_KEY = "digest:arxiv:last"
+# A turn that is never released (a killed worker) frees itself after this long.
+LOCK_TIMEOUT_SECONDS = 120
+
+
+def user_agent() -> str:
+    contact = f"; {settings.ARXIV_CONTACT}" if settings.ARXIV_CONTACT else ""
+    return f"digest-site/0.1 (daily paper digests{contact})"
+
+
+def _wait(last: float, delay: float) -> None:
+    remaining = last + delay - time.time()
+    if remaining > 0:
+        time.sleep(remaining)
+
+
+@contextlib.contextmanager
+def _redis_turn(delay: float) -> Iterator[None]:
+    import redis
+
+    client = redis.Redis.from_url(settings.REDIS_URL)
+    with client.lock(LOCK_KEY, timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=None):
+        _wait(float(client.get(LAST_KEY) or 0), delay)
+        try:
+            yield
+        finally:
+            client.set(LAST_KEY, time.time())
+
+
+@contextlib.contextmanager
+def _file_turn(delay: float) -> Iterator[None]:
+    path = Path(settings.DATA_DIR) / "arxiv.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            text = handle.read().strip()
+            _wait(float(text) if text else 0.0, delay)
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(str(time.time()))
+                handle.flush()
+                os.fsync(handle.fileno())
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def arxiv_turn() -> Iterator[None]:
+    """Hold the deployment-wide arXiv turn for one request."""
+    delay = float(settings.ARXIV_DELAY_SECONDS)
+    turn = _redis_turn if settings.REDIS_URL else _file_turn
+    with turn(delay):
+        yield
+
+
+class PoliteSession(requests.Session):
+    """A requests session for arXiv: our User-Agent, a default time-out, one request per turn."""
+
+    def __init__(self, timeout: float | None = None) -> None:
+        super().__init__()
+        self.timeout = timeout if timeout is not None else settings.ARXIV_TIMEOUT_SECONDS
+        self.headers["User-Agent"] = user_agent()
+
+    def request(self, method, url, **kwargs):  # type: ignore[override]
+        kwargs.setdefault("timeout", self.timeout)
+        with arxiv_turn():
+            return super().request(method, url, **kwargs)

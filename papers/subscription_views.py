@@ -1,0 +1,180 @@
+"""Pages for e-mail subscriptions: subscribe, confirm, manage, unsubscribe.
+
+The pages reached from a mail are found by the subscriber's secret token (or a signed link) and
+never show the address. Confirming and unsubscribing take a POST, so link scanners that fetch
+every URL in a mail change nothing; mail programs' one-click unsubscribe POSTs without a CSRF token.
+"""
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from papers import subscriptions
+from papers.models import Frequency, Subscriber, Tag, Topic
+
+DONE_MESSAGES = {
+    "confirmed": _("Your subscription is confirmed."),
+    "updated": _("Your subscription was changed."),
+    "removed": _("The subscription was removed."),
+    "unsubscribed": _("You are unsubscribed from every mail."),
+}
+
+
+class SubscribeForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"), max_length=254)
+    frequency = forms.ChoiceField(
+        label=_("How often"),
+        choices=Frequency.choices,
+        initial=Frequency.DAILY,
+        widget=forms.RadioSelect,
+    )
+    topic = forms.CharField(required=False, widget=forms.HiddenInput)
+    tag = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean(self) -> dict:
+        data = super().clean()
+        topic_slug, tag_slug = data.get("topic"), data.get("tag")
+        if bool(topic_slug) == bool(tag_slug):
+            raise forms.ValidationError(_("Choose one topic or one tag to follow."))
+        data["topic"] = Topic.objects.filter(slug=topic_slug).first() if topic_slug else None
+        data["tag"] = Tag.objects.filter(slug=tag_slug).first() if tag_slug else None
+        if not (data["topic"] or data["tag"]):
+            raise forms.ValidationError(_("This topic or tag does not exist."))
+        return data
+
+
+def _client(request: HttpRequest) -> str:
+    # REMOTE_ADDR only: a forwarded-for header is whatever the client wants it to be.
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _private(response: HttpResponse) -> HttpResponse:
+    response["X-Robots-Tag"] = "noindex"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _target(request: HttpRequest) -> tuple[Topic | None, Tag | None]:
+    topic_slug, tag_slug = request.GET.get("topic", ""), request.GET.get("tag", "")
+    if topic_slug and not tag_slug:
+        return get_object_or_404(Topic, slug=topic_slug), None
+    if tag_slug and not topic_slug:
+        return None, get_object_or_404(Tag, slug=tag_slug)
+    raise Http404("choose a topic or a tag")
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    if request.method == "GET":
+        topic, tag = _target(request)
+        return render(request, "subscriptions/subscribe.html", {"topic": topic, "tag": tag})
+    # The honeypot field is hidden from people; whoever fills it in is told "done" and nothing happens.
+    if request.POST.get("website"):
+        return redirect("subscriptions:subscribe_sent")
+    if not subscriptions.throttle_allows("client", _client(request)):
+        return render(request, "subscriptions/throttled.html", status=429)
+    form = SubscribeForm(request.POST)
+    if not form.is_valid():
+        context = {
+            "form": form,
+            "topic": Topic.objects.filter(slug=request.POST.get("topic") or None).first(),
+            "tag": Tag.objects.filter(slug=request.POST.get("tag") or None).first(),
+        }
+        return render(request, "subscriptions/subscribe.html", context, status=400)
+    email = Subscriber.normalize_email(form.cleaned_data["email"])
+    if not subscriptions.throttle_allows("address", email):
+        return render(request, "subscriptions/throttled.html", status=429)
+    subscriptions.subscribe(
+        email,
+        topic=form.cleaned_data["topic"],
+        tag=form.cleaned_data["tag"],
+        frequency=form.cleaned_data["frequency"],
+    )
+    return redirect("subscriptions:subscribe_sent")
+
+
+def subscribe_sent(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscriptions/subscribe_sent.html")
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, value: str) -> HttpResponse:
+    try:
+        subscription, frequency = subscriptions.read_confirmation(value)
+    except subscriptions.ConfirmationError as exc:
+        response = render(
+            request, "subscriptions/confirm_invalid.html", {"error": str(exc)}, status=400
+        )
+        return _private(response)
+    if request.method == "POST":
+        subscription = subscriptions.confirm(value)
+        url = reverse("subscriptions:manage", args=[subscription.subscriber.token])
+        return redirect(f"{url}?done=confirmed")
+    context = {
+        "subscription": subscription,
+        "frequency_label": Frequency(frequency).label,
+    }
+    return _private(render(request, "subscriptions/confirm.html", context))
+
+
+class ManageForm(forms.Form):
+    action = forms.ChoiceField(
+        choices=[("frequency", "frequency"), ("remove", "remove"), ("delete", "delete")]
+    )
+    subscription = forms.IntegerField(required=False)
+    frequency = forms.ChoiceField(choices=Frequency.choices, required=False)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = get_object_or_404(Subscriber, token=token)
+    if request.method == "POST":
+        form = ManageForm(request.POST)
+        if not form.is_valid():
+            return _private(HttpResponse(status=400))
+        action = form.cleaned_data["action"]
+        if action == "delete":
+            subscriber.delete()
+            return _private(render(request, "subscriptions/deleted.html"))
+        subscription = get_object_or_404(
+            subscriber.subscriptions, pk=form.cleaned_data["subscription"]
+        )
+        if action == "remove":
+            subscription.delete()
+            done = "removed"
+        else:
+            if not form.cleaned_data["frequency"]:
+                return _private(HttpResponse(status=400))
+            subscription.frequency = form.cleaned_data["frequency"]
+            subscription.save(update_fields=["frequency"])
+            done = "updated"
+        url = reverse("subscriptions:manage", args=[token])
+        return redirect(f"{url}?done={done}")
+    context = {
+        "subscriber": subscriber,
+        "subscriptions": subscriber.subscriptions.select_related("topic", "tag"),
+        "done": DONE_MESSAGES.get(request.GET.get("done", "")),
+        "frequencies": Frequency.choices,
+    }
+    return _private(render(request, "subscriptions/manage.html", context))
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks; POST (the page's button, or a mail program's one-click) unsubscribes at once."""
+    subscriber = get_object_or_404(Subscriber, token=token)
+    if request.method == "POST":
+        subscriptions.unsubscribe(subscriber)
+        context = {"subscriber": subscriber, "done": DONE_MESSAGES["unsubscribed"]}
+        return _private(render(request, "subscriptions/unsubscribed.html", context))
+    context = {"subscriber": subscriber, "count": subscriber.subscriptions.count()}
+    return _private(render(request, "subscriptions/unsubscribe.html", context))

@@ -1,0 +1,79 @@
+"""Shared fixtures. Tests that need a service skip without it, and fail instead when CI=true."""
+
+import os
+import socket
+
+import pytest
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def require(available: bool, what: str) -> None:
+    """Skip (locally) or fail (in CI) a test whose service is missing."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required when CI=true")
+    pytest.skip(f"{what} is not available")
+
+
+def port_open(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The Redis this run uses: REDIS_URL, else the machine's default one if it answers."""
+    url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+    import redis
+
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        ok = True
+    except redis.RedisError:
+        ok = False
+    require(ok, f"Redis at {url}")
+    return url
+
+
+@pytest.fixture
+def postgres(db) -> None:
+    """For tests of PostgreSQL-only behaviour. The deliberate SQLite run (TEST_DATABASE=sqlite) skips."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    if os.environ.get("TEST_DATABASE") == "sqlite":
+        pytest.skip("this run is the SQLite run")
+    require(False, "PostgreSQL (set DATABASE_URL)")
+
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium driven by Playwright (never a downloaded browser)."""
+    available = os.path.exists(CHROMIUM)
+    require(available, f"Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()
