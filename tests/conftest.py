@@ -77,3 +77,10 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path_factory):
+    """Files written by a test go to a throw-away folder, never the project's media/."""
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
