@@ -166,8 +166,12 @@ STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "papers" / "static_site"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = _setting("MEDIA_ROOT", Path, BASE_DIR / "media")
+# PDFs and figure crops: never served as plain files; figures go out through a view that checks
+# the paper's licence (arXiv's terms).
+PRIVATE_MEDIA_ROOT = _setting("PRIVATE_MEDIA_ROOT", Path, DATA_DIR / "private")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "papers.storage.PrivateStorage"},
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"

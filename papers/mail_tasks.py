@@ -51,6 +51,8 @@ def send_confirmation_mail(self, subscription_id: int, frequency: str) -> bool:
     except subscriptions.TemporaryMailError as exc:
         if self.request.is_eager:
             # In-process (no broker): there is no later; the reader can ask again.
-            logger.warning("Confirmation mail for subscription %s not sent: %s", subscription_id, exc)
+            logger.warning(
+                "Confirmation mail for subscription %s not sent: %s", subscription_id, exc
+            )
             return False
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from papers.storage import private_storage
+
 # New style `2410.07757` (4 or 5 digits after the dot) or old style `hep-th/9901001`, version optional.
 ARXIV_ID_RE = re.compile(
     r"^(?P<id>(?:\d{4}\.\d{4,5})|(?:[a-z][a-z.\-]*(?:\.[A-Z]{2})?/\d{7}))(?:v(?P<version>\d+))?$"
@@ -226,7 +228,9 @@ class Paper(models.Model):
             "An editor confirmed the site may show this paper's figures whatever the licence"
         ),
     )
-    pdf_file = models.FileField(upload_to="pdfs/", blank=True, max_length=300)
+    pdf_file = models.FileField(
+        upload_to="pdfs/", storage=private_storage, blank=True, max_length=300
+    )
     page_count = models.PositiveIntegerField(null=True, blank=True)
     full_text = models.TextField(blank=True)
     first_page_text = models.TextField(blank=True)
@@ -400,8 +404,12 @@ def figure_upload_to(instance: "Figure", filename: str) -> str:
 
 class Figure(models.Model):
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="figures")
-    image = models.ImageField(upload_to=figure_upload_to, blank=True, max_length=300)
-    thumbnail = models.ImageField(upload_to=figure_upload_to, blank=True, max_length=300)
+    image = models.ImageField(
+        upload_to=figure_upload_to, storage=private_storage, blank=True, max_length=300
+    )
+    thumbnail = models.ImageField(
+        upload_to=figure_upload_to, storage=private_storage, blank=True, max_length=300
+    )
     source_url = models.URLField(blank=True, max_length=500, help_text=_("For figures kept by URL"))
     page = models.PositiveIntegerField(null=True, blank=True)
     order = models.PositiveIntegerField(default=0)
@@ -422,14 +430,15 @@ class Figure(models.Model):
 
     @property
     def url(self) -> str:
+        """Stored crops go out through a view that checks the paper's licence."""
         if self.image:
-            return self.image.url
+            return reverse("papers:figure_image", args=[self.pk])
         return self.source_url
 
     @property
     def thumbnail_url(self) -> str:
         if self.thumbnail:
-            return self.thumbnail.url
+            return reverse("papers:figure_thumbnail", args=[self.pk])
         return self.url
 
 
