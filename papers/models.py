@@ -538,6 +538,31 @@ class PipelineRun(models.Model):
         return (self.finished_at - self.started_at) if self.finished_at else None
 
 
+class ErrorReport(models.Model):
+    """A reader's report of a mistake in a paper's summary; editors resolve it in the admin."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="error_reports")
+    summary = models.ForeignKey(
+        Summary, null=True, blank=True, on_delete=models.SET_NULL, related_name="error_reports"
+    )
+    message = models.TextField()
+    contact = models.CharField(max_length=200, blank=True, help_text=_("Optional, from the reader"))
+    client_hash = models.CharField(max_length=64, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    resolved = models.BooleanField(default=False)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolved_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["resolved", "-created_at"]
+        indexes = [models.Index(fields=["resolved", "-created_at"], name="report_open_newest")]
+
+    def __str__(self) -> str:
+        return f"Report on {self.paper.arxiv_id} ({'resolved' if self.resolved else 'open'})"
+
+
 # E-mail subscriptions
 
 
