@@ -54,6 +54,13 @@ def _non_negative_float(raw: str) -> float:
     return value
 
 
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
 def _database(raw: str) -> dict:
     config = environ.Env.db_url_config(raw)
     if not config.get("ENGINE"):
@@ -226,7 +233,14 @@ ARXIV_OAI_URL = _setting("ARXIV_OAI_URL", _url, "https://oaipmh.arxiv.org/oai")
 ARXIV_DELAY_SECONDS = _setting("ARXIV_DELAY_SECONDS", _non_negative_float, 3.0)
 ARXIV_CONTACT = _setting("ARXIV_CONTACT", str, "")
 ARXIV_TIMEOUT_SECONDS = _setting("ARXIV_TIMEOUT_SECONDS", _non_negative_float, 30.0)
-PDF_MAX_BYTES = _setting("PDF_MAX_BYTES", int, 50 * 1024 * 1024)
+ARXIV_PAGE_SIZE = _setting("ARXIV_PAGE_SIZE", _positive_int, 100)
+# Attempts per request on 5xx answers and time-outs, with exponential back-off and jitter.
+ARXIV_RETRIES = _setting("ARXIV_RETRIES", _positive_int, 4)
+ARXIV_BACKOFF_SECONDS = _setting("ARXIV_BACKOFF_SECONDS", _non_negative_float, 5.0)
+# A topic's first run looks this many days back.
+FETCH_WINDOW_DAYS = _setting("FETCH_WINDOW_DAYS", _positive_int, 3)
+PDF_MAX_BYTES = _setting("PDF_MAX_BYTES", _positive_int, 50 * 1024 * 1024)
+MAX_FIGURES_PER_PAPER = _setting("MAX_FIGURES_PER_PAPER", _positive_int, 12)
 
 # Summaries.
 SUMMARIZER = _setting("SUMMARIZER", _choice("extractive", "openai"), "extractive")
@@ -261,13 +275,6 @@ EMAIL_BACKENDS = {
     "file": "django.core.mail.backends.filebased.EmailBackend",
     "dummy": "django.core.mail.backends.dummy.EmailBackend",
 }
-
-
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value < 1:
-        raise ValueError("must be at least 1")
-    return value
 
 
 def _port(raw: str) -> int:

@@ -234,6 +234,9 @@ class Paper(models.Model):
     page_count = models.PositiveIntegerField(null=True, blank=True)
     full_text = models.TextField(blank=True)
     first_page_text = models.TextField(blank=True)
+    affiliations = models.JSONField(
+        default=list, blank=True, help_text=_("Affiliation lines found on the PDF's first page")
+    )
 
     topics = models.ManyToManyField(Topic, through="TopicPaper", related_name="papers", blank=True)
     tags = TaggableManager(through=TaggedPaper, blank=True)
@@ -486,6 +489,29 @@ class Digest(models.Model):
     def display_title(self) -> str:
         return self.title or f"{self.topic.name} {self.date.isoformat()}"
 
+    def publish(self) -> None:
+        """Publish the digest and its papers (hidden papers stay hidden)."""
+        self.status = Status.PUBLISHED
+        self.save()
+        for paper in self.papers.exclude(status__in=[Status.PUBLISHED, Status.HIDDEN]):
+            paper.status = Status.PUBLISHED
+            paper.save()
+
+    def unpublish(self, status: str = Status.REVIEW) -> None:
+        """Take the digest off the site, with its papers that no other published digest shows."""
+        self.status = status
+        self.published_at = None
+        self.save()
+        shown_elsewhere = DigestEntry.objects.filter(digest__status=Status.PUBLISHED).exclude(
+            digest=self
+        )
+        for paper in self.papers.filter(status=Status.PUBLISHED).exclude(
+            pk__in=shown_elsewhere.values("paper_id")
+        ):
+            paper.status = Status.REVIEW
+            paper.published_at = None
+            paper.save()
+
     @property
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
@@ -517,13 +543,16 @@ class PipelineRun(models.Model):
     status = models.CharField(max_length=12, choices=State.choices, default=State.RUNNING)
     started_at = models.DateTimeField(default=timezone.now)
     finished_at = models.DateTimeField(null=True, blank=True)
-    since = models.DateField(null=True, blank=True)
+    since = models.DateTimeField(null=True, blank=True)
     announced_on = models.DateField(null=True, blank=True)
     found = models.PositiveIntegerField(default=0)
     new = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(default=list, blank=True)
+    paper_ids = models.JSONField(
+        default=list, blank=True, help_text=_("arXiv ids this run saw, newest first")
+    )
     note = models.TextField(blank=True, help_text=_("Why a run found nothing, and other remarks"))
 
     class Meta:

@@ -7,13 +7,17 @@ Every request to arXiv (API, PDFs, OAI-PMH) goes through `arxiv_turn()`.
 
 import contextlib
 import fcntl
+import logging
 import os
+import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
 from django.conf import settings
+
+logger = logging.getLogger(__name__)
 
 LOCK_KEY = "digest:arxiv:lock"
 LAST_KEY = "digest:arxiv:last"
@@ -76,15 +80,44 @@ def arxiv_turn() -> Iterator[None]:
         yield
 
 
-class PoliteSession(requests.Session):
-    """A requests session for arXiv: our User-Agent, a default time-out, one request per turn."""
+def backoff_seconds(attempt: int) -> float:
+    """Exponential back-off with jitter: about base, 2*base, 4*base ... (each 50-150%)."""
+    base = float(settings.ARXIV_BACKOFF_SECONDS) * (2**attempt)
+    return base * random.uniform(0.5, 1.5)
 
-    def __init__(self, timeout: float | None = None) -> None:
+
+class PoliteSession(requests.Session):
+    """A requests session for arXiv: our User-Agent, a default time-out, one request per turn.
+
+    5xx answers, time-outs and connection errors are retried with back-off; every attempt waits for
+    its own turn, so retries keep the global spacing too.
+    """
+
+    def __init__(self, timeout: float | None = None, retries: int | None = None) -> None:
         super().__init__()
         self.timeout = timeout if timeout is not None else settings.ARXIV_TIMEOUT_SECONDS
+        self.retries = retries if retries is not None else settings.ARXIV_RETRIES
+        self.last_response: requests.Response | None = None
         self.headers["User-Agent"] = user_agent()
 
     def request(self, method, url, **kwargs):  # type: ignore[override]
         kwargs.setdefault("timeout", self.timeout)
-        with arxiv_turn():
-            return super().request(method, url, **kwargs)
+        # The arxiv client sends its own User-Agent with each request; ours names this site.
+        kwargs["headers"] = {**(kwargs.get("headers") or {}), "User-Agent": user_agent()}
+        attempt = 0
+        while True:
+            try:
+                with arxiv_turn():
+                    response = super().request(method, url, **kwargs)
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                if attempt + 1 >= self.retries:
+                    raise
+                logger.warning("arXiv request failed (%s), retrying: %s", exc, url)
+            else:
+                self.last_response = response
+                if response.status_code < 500 or attempt + 1 >= self.retries:
+                    return response
+                logger.warning("arXiv answered %s, retrying: %s", response.status_code, url)
+                response.close()
+            time.sleep(backoff_seconds(attempt))
+            attempt += 1

@@ -84,3 +84,27 @@ def _media_root(settings, tmp_path_factory):
     """Files written by a test go to a throw-away folder, never the project's media/."""
     settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
     settings.PRIVATE_MEDIA_ROOT = tmp_path_factory.mktemp("private")
+
+
+@pytest.fixture
+def fake_arxiv(settings):
+    """A local arXiv API server; settings point the pipeline at it, with no waiting."""
+    from tests.arxiv_server import FakeArxiv
+
+    with FakeArxiv() as server:
+        settings.ARXIV_API_URL = server.api_url
+        settings.ARXIV_DELAY_SECONDS = 0
+        settings.ARXIV_BACKOFF_SECONDS = 0.01
+        settings.ARXIV_TIMEOUT_SECONDS = 2
+        yield server
+
+
+@pytest.fixture(autouse=True)
+def _celery_in_process():
+    """Tasks queued by code under test run at once, whatever REDIS_URL says; worker tests opt out."""
+    from digest_site.celery import app
+
+    before = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = before

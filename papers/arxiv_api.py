@@ -1,0 +1,203 @@
+"""Talking to arXiv's API through the `arxiv` package, and turning its results into paper fields.
+
+The client is pointed at ARXIV_API_URL and given a PoliteSession, so every request keeps the
+deployment-wide spacing, has a time-out and is retried with back-off (the package has neither).
+"""
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import arxiv
+import ftfy
+from django.conf import settings
+
+from papers.models import Topic, split_arxiv_id
+from papers.politeness import PoliteSession
+
+# Control characters break feeds and XML; arXiv text may carry them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class ArxivUnavailable(Exception):
+    """arXiv could not be asked (network, 5xx after retries, malformed answer)."""
+
+
+class _Client(arxiv.Client):
+    """The package's client, refusing answers that are not an API feed (HTML, broken XML).
+
+    Its parser recovers from anything and would take such an answer for "no results".
+    """
+
+    def _parse_feed(self, url, first_page=True, _try_index=0):
+        feed = super()._parse_feed(url, first_page=first_page, _try_index=_try_index)
+        last = getattr(self._session, "last_response", None)
+        if not feed.results and (
+            feed.malformed or last is None or b"opensearch:totalResults" not in last.content
+        ):
+            raise ArxivUnavailable(f"arXiv answered something that is not an API feed: {url}")
+        return feed
+
+
+def make_client() -> arxiv.Client:
+    client = _Client(
+        page_size=settings.ARXIV_PAGE_SIZE,
+        # The spacing is kept across processes by PoliteSession; the package's own is per object.
+        delay_seconds=0,
+        num_retries=2,
+    )
+    client.query_url_format = settings.ARXIV_API_URL + "?{}"
+    client._session = PoliteSession()
+    return client
+
+
+def clean(text: str | None) -> str:
+    """Repair mojibake arXiv sometimes sends, drop control characters, fold white space."""
+    if not text:
+        return ""
+    text = ftfy.fix_text(text)
+    return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def clean_abstract(text: str | None) -> str:
+    """Like clean(), but keep paragraph breaks while joining arXiv's hard-wrapped lines."""
+    if not text:
+        return ""
+    paragraphs = re.split(r"\n\s*\n", ftfy.fix_text(text).strip())
+    return "\n\n".join(clean(p) for p in paragraphs if p.strip())
+
+
+@dataclass
+class PaperData:
+    """One arXiv result as the fields of Paper, repaired; `raw_title` as arXiv sent it."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    raw_title: str
+    authors: list[dict]
+    abstract: str
+    comment: str
+    journal_ref: str
+    doi: str
+    primary_category: str
+    categories: list[str]
+    published: dt.datetime
+    updated: dt.datetime
+    abs_url: str
+    pdf_url: str
+    matched_terms: list[str] = field(default_factory=list)
+
+    def paper_fields(self) -> dict:
+        return {
+            "version": self.version,
+            "title": self.title,
+            "title_raw": self.raw_title,
+            "authors": self.authors,
+            "abstract": self.abstract,
+            "comment": self.comment,
+            "journal_ref": self.journal_ref,
+            "doi": self.doi,
+            "primary_category": self.primary_category,
+            "categories": self.categories,
+            "published": self.published,
+            "updated": self.updated,
+            "abs_url": self.abs_url,
+            "pdf_url": self.pdf_url,
+        }
+
+
+def paper_data(result: arxiv.Result) -> PaperData:
+    arxiv_id, version = split_arxiv_id(result.get_short_id())
+    authors = []
+    for author in result.authors:
+        entry = {"name": clean(author.name)}
+        if author.affiliation:
+            entry["affiliation"] = "; ".join(clean(a) for a in author.affiliation)
+        authors.append(entry)
+    return PaperData(
+        arxiv_id=arxiv_id,
+        version=version or 1,
+        title=clean(result.title),
+        raw_title=result.title or "",
+        authors=authors,
+        abstract=clean_abstract(result.summary),
+        comment=clean(result.comment),
+        journal_ref=clean(result.journal_ref),
+        doi=(result.doi or "").strip(),
+        primary_category=result.primary_category or "",
+        categories=list(result.categories or []),
+        published=result.published,
+        updated=result.updated or result.published,
+        abs_url=f"https://arxiv.org/abs/{arxiv_id}v{version or 1}",
+        pdf_url=(result.pdf_url or f"https://arxiv.org/pdf/{arxiv_id}v{version or 1}"),
+    )
+
+
+def _quoted_terms(query: str) -> list[str]:
+    return [t.lower() for t in re.findall(r'"([^"]+)"', query)] or [
+        w.lower()
+        for w in re.findall(r"[A-Za-z][\w-]+", re.sub(r"\b\w+:", " ", query))
+        if w not in {"AND", "OR", "ANDNOT"}
+    ]
+
+
+def topic_query(topic: Topic) -> str:
+    """The topic's query in arXiv syntax, with its categories and exclusions applied."""
+    query = f"({topic.query.strip()})"
+    if topic.category_list:
+        query += " AND (" + " OR ".join(f"cat:{c}" for c in topic.category_list) + ")"
+    for term in topic.exclude_term_list:
+        query += f' ANDNOT (ti:"{term}" OR abs:"{term}")'
+    for category in topic.exclude_category_list:
+        query += f" ANDNOT cat:{category}"
+    return query
+
+
+def excluded(topic: Topic, data: PaperData) -> bool:
+    """Checked again on the results: arXiv's own matching of ANDNOT is loose."""
+    text = f"{data.title} {data.abstract}".lower()
+    if any(term.lower() in text for term in topic.exclude_term_list):
+        return True
+    return bool(set(data.categories) & set(topic.exclude_category_list))
+
+
+def matched_terms(topic: Topic, data: PaperData) -> list[str]:
+    text = f"{data.title} {data.abstract}".lower()
+    terms = [t for t in _quoted_terms(topic.query) if t in text]
+    terms += [f"cat:{c}" for c in topic.category_list if c in data.categories]
+    return terms
+
+
+def search_topic(topic: Topic, since: dt.datetime, max_results: int) -> Iterator[PaperData]:
+    """The topic's papers updated since `since`, newest first, at most `max_results`.
+
+    Sorted by last update so a new version of an older paper is seen too; iteration stops at the
+    first result older than `since`.
+    """
+    search = arxiv.Search(
+        query=topic_query(topic),
+        max_results=max_results,
+        sort_by=arxiv.SortCriterion.LastUpdatedDate,
+        sort_order=arxiv.SortOrder.Descending,
+    )
+    try:
+        for result in make_client().results(search):
+            data = paper_data(result)
+            if data.updated < since:
+                return
+            if excluded(topic, data):
+                continue
+            data.matched_terms = matched_terms(topic, data)
+            yield data
+    except (arxiv.ArxivError, OSError) as exc:
+        raise ArxivUnavailable(str(exc)) from exc
+
+
+def fetch_by_ids(arxiv_ids: list[str]) -> list[PaperData]:
+    search = arxiv.Search(id_list=arxiv_ids, max_results=len(arxiv_ids))
+    try:
+        return [paper_data(r) for r in make_client().results(search)]
+    except (arxiv.ArxivError, OSError) as exc:
+        raise ArxivUnavailable(str(exc)) from exc

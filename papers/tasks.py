@@ -1,0 +1,75 @@
+"""Celery tasks: thin wrappers around papers.pipeline.
+
+Tasks are acknowledged late and retried when their worker process dies (a PDF that crashes
+PyMuPDF), a bounded number of times: never `reject_on_worker_lost`, which would loop forever.
+"""
+
+import datetime as dt
+import logging
+
+from celery import shared_task
+from django.utils import timezone
+
+from papers import pipeline
+from papers.models import Paper, Topic
+
+logger = logging.getLogger(__name__)
+
+RELIABLE = {
+    "acks_late": True,
+    "retry_on_worker_lost": True,
+    "max_retries": 3,
+}
+
+
+@shared_task(bind=True, **RELIABLE, time_limit=30 * 60, soft_time_limit=25 * 60)
+def fetch_topic(
+    self, topic_id: int, since: str | None = None, max_results: int | None = None
+) -> dict:
+    """Run one topic: fetch, then queue each new or updated paper for processing."""
+    topic = Topic.objects.get(pk=topic_id)
+    outcome = pipeline.fetch_topic(
+        topic,
+        since=dt.datetime.fromisoformat(since) if since else None,
+        max_results=max_results,
+    )
+    for paper_id in outcome.to_process:
+        process_paper.delay(paper_id)
+    run = outcome.run
+    return {"run": run.pk, "found": run.found, "new": run.new, "updated": run.updated}
+
+
+@shared_task(bind=True, **RELIABLE, time_limit=10 * 60, soft_time_limit=9 * 60)
+def process_paper(self, paper_id: int) -> str:
+    """Download, extract, summarize and tag one paper."""
+    from papers.summarizers import SummarizerError
+
+    try:
+        paper = pipeline.process_paper(paper_id)
+    except Paper.DoesNotExist:
+        return "gone"
+    except SummarizerError as exc:
+        # Only transient LLM failures reach here; the paper keeps its extractive summary.
+        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+    return paper.state
+
+
+@shared_task(**RELIABLE)
+def fetch_active_topics() -> int:
+    """Queue every active topic (for a single schedule instead of one per topic)."""
+    topics = list(Topic.objects.filter(active=True).values_list("pk", flat=True))
+    for topic_id in topics:
+        fetch_topic.delay(topic_id)
+    return len(topics)
+
+
+@shared_task(**RELIABLE)
+def retry_failed_papers() -> int:
+    """Queue failed papers whose back-off has passed."""
+    due = Paper.objects.failed().filter(
+        next_attempt_at__lte=timezone.now(), attempts__lt=pipeline.MAX_ATTEMPTS
+    )
+    ids = list(due.values_list("pk", flat=True))
+    for paper_id in ids:
+        process_paper.delay(paper_id)
+    return len(ids)
