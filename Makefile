@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run serve test lint format worker beat bench migrate demo clean
+.PHONY: install install-dev run test lint format worker beat bench migrate demo static clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -27,11 +27,15 @@ install-dev: $(VENV)/.installed-dev
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+static: install
+	$(PY) manage.py collectstatic --noinput -v0
+
 demo: migrate
 	$(PY) manage.py load_demo
 
-run: demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+# Local serving speaks plain HTTP; production keeps the HTTPS-only defaults.
+run: demo static
+	DJANGO_SECURE_SSL=false $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -45,6 +49,7 @@ test: lint
 	$(PY) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
+# One PDF per process: PyMuPDF is not thread-safe, so the prefork pool.
 worker: install
 	$(VENV)/bin/celery -A digest_site worker --loglevel=info --pool=prefork --concurrency=2 -Q digest
 

@@ -1,0 +1,56 @@
+"""Periodic runs through django-celery-beat: one per topic, editable in the admin."""
+
+import json
+
+from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
+
+from papers.models import Topic
+
+# Shortly after arXiv's announcement: 20:00 US Eastern, Sunday to Thursday.
+DAILY_RUN = {
+    "minute": "30",
+    "hour": "20",
+    "day_of_week": "0-4",
+    "day_of_month": "*",
+    "month_of_year": "*",
+    "timezone": "America/New_York",
+}
+RETRY_TASK_NAME = "Retry failed papers"
+
+
+def task_name(topic: Topic) -> str:
+    return f"Fetch topic: {topic.slug}"
+
+
+def ensure_topic_schedule(topic: Topic) -> PeriodicTask:
+    """Create the topic's periodic run if it has none; keep it enabled only while the topic is.
+
+    An editor's changes to the schedule itself (time, days) are left as they are.
+    """
+    task = PeriodicTask.objects.filter(
+        task="papers.tasks.fetch_topic", args=json.dumps([topic.pk])
+    ).first()
+    if task is None:
+        crontab, _ = CrontabSchedule.objects.get_or_create(**DAILY_RUN)
+        task = PeriodicTask.objects.create(
+            name=task_name(topic),
+            task="papers.tasks.fetch_topic",
+            args=json.dumps([topic.pk]),
+            crontab=crontab,
+            enabled=topic.active,
+            description=f"Daily arXiv run for {topic.name}",
+        )
+    elif task.enabled != topic.active:
+        task.enabled = topic.active
+        task.save(update_fields=["enabled"])
+    ensure_retry_schedule()
+    return task
+
+
+def ensure_retry_schedule() -> PeriodicTask:
+    every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
+    task, _ = PeriodicTask.objects.get_or_create(
+        name=RETRY_TASK_NAME,
+        defaults={"task": "papers.tasks.retry_failed_papers", "interval": every_hour},
+    )
+    return task
