@@ -1,10 +1,29 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
+
+from papers import views as paper_views
+from papers.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path(
+        "sitemap.xml",
+        paper_views.cached_page(sitemap_views.index),
+        {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
+        name="sitemap",
+    ),
+    path(
+        "sitemap-<section>.xml",
+        paper_views.cached_page(sitemap_views.sitemap),
+        {"sitemaps": SITEMAPS},
+        name="sitemap_section",
+    ),
+    path("robots.txt", paper_views.robots_txt, name="robots_txt"),
+    path("healthz", paper_views.healthz, name="healthz"),
     path("", include("papers.urls")),
+    path("", include("papers.subscription_urls")),
 ]
 
 if settings.DEBUG:

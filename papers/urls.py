@@ -1,2 +1,61 @@
+from django.urls import path, register_converter
+
+from papers import feeds, views
+
+
+class ArxivIdConverter:
+    """New-style ids (2410.07757) and old-style ones with a slash (hep-th/9901001), version optional."""
+
+    regex = r"(?:\d{4}\.\d{4,5}|[a-zA-Z][a-zA-Z.\-]*/\d{7})(?:v\d+)?"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
+class IsoDateConverter:
+    """YYYY-MM-DD as text; the view checks that it is a real date."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return str(value)
+
+
+register_converter(ArxivIdConverter, "arxiv")
+register_converter(IsoDateConverter, "isodate")
+
 app_name = "papers"
-urlpatterns = []
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("papers/", views.paper_list, name="paper_list"),
+    path("papers/<arxiv:arxiv_id>/", views.paper_detail, name="paper_detail"),
+    path("papers/<arxiv:arxiv_id>/report/", views.paper_report, name="paper_report"),
+    path("tags/", views.tag_list, name="tag_list"),
+    path("tags/<str:slug>/", views.tag_detail, name="tag_detail"),
+    path("tags/<str:slug>/feed/", views.cached_page(feeds.TagFeed()), name="tag_feed"),
+    path(
+        "tags/<str:slug>/feed/atom/",
+        views.cached_page(feeds.TagAtomFeed()),
+        name="tag_feed_atom",
+    ),
+    path("topics/<str:slug>/", views.topic_detail, name="topic_detail"),
+    path("topics/<str:slug>/feed/", views.cached_page(feeds.TopicFeed()), name="topic_feed"),
+    path(
+        "topics/<str:slug>/feed/atom/",
+        views.cached_page(feeds.TopicAtomFeed()),
+        name="topic_feed_atom",
+    ),
+    path("topics/<str:slug>/<isodate:date>/", views.digest_detail, name="digest_detail"),
+    path("feed/", views.cached_page(feeds.PaperFeed()), name="feed"),
+    path("feed/atom/", views.cached_page(feeds.PaperAtomFeed()), name="feed_atom"),
+    path("figures/<int:pk>/", views.figure_image, name="figure_image"),
+    path("figures/<int:pk>/thumbnail/", views.figure_thumbnail, name="figure_thumbnail"),
+    path("source/", views.source, name="source"),
+    path("language/<str:code>/", views.set_language, name="set_language"),
+]

@@ -1,0 +1,232 @@
+"""RSS 2.0 and Atom feeds: the site's latest papers, papers per tag, digests per topic.
+
+Every text is cleaned of control characters (one of them anywhere breaks the XML) and every HTML
+body is built from escaped parts and sanitized again with nh3.
+"""
+
+import mimetypes
+import re
+from dataclasses import dataclass
+
+import nh3
+from django.conf import settings
+from django.contrib.syndication.views import Feed
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed, Enclosure
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+
+from papers import selectors
+from papers.models import Digest, Figure, Paper, Summary, Tag, Topic
+
+FEED_SIZE = 50
+CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
+ALLOWED_TAGS = {"p", "ul", "ol", "li", "a", "strong", "em", "h3", "img", "br"}
+
+
+def clean_text(value: object) -> str:
+    """Text without the control characters XML cannot carry."""
+    return CONTROL_CHARS.sub("", str(value or ""))
+
+
+def sanitize(html: str) -> str:
+    return nh3.clean(clean_text(html), tags=ALLOWED_TAGS, link_rel="noopener nofollow")
+
+
+def summary_html(paper: Paper, summary: Summary | None) -> str:
+    """A paper's summary as a small HTML body: one-liner, key takeaways, else the abstract."""
+    if summary and (summary.tldr or summary.key_takeaways):
+        takeaways = [t for t in summary.key_takeaways or [] if isinstance(t, str)]
+        html = format_html("<p>{}</p>", clean_text(summary.tldr)) if summary.tldr else ""
+        if takeaways:
+            items = format_html_join("", "<li>{}</li>", ((clean_text(t),) for t in takeaways))
+            html += format_html("<ul>{}</ul>", items)
+    else:
+        html = format_html("<p>{}</p>", clean_text(paper.abstract))
+    return sanitize(html)
+
+
+@dataclass
+class FeedScope:
+    """What a feed is about, and the request (for absolute links to figures)."""
+
+    request: HttpRequest
+    tag: Tag | None = None
+    topic: Topic | None = None
+
+
+def enclosure_for(request: HttpRequest, figure: Figure | None) -> Enclosure | None:
+    if figure is None:
+        return None
+    if figure.image:
+        try:
+            length = figure.image.size
+        except OSError:
+            return None
+        mime = mimetypes.guess_type(figure.image.name)[0] or "image/png"
+    else:
+        length = 0
+        mime = mimetypes.guess_type(figure.source_url)[0] or "image/jpeg"
+    return Enclosure(request.build_absolute_uri(figure.url), str(length), mime)
+
+
+class PaperFeed(Feed):
+    """The latest published papers, newest first."""
+
+    def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedScope:
+        return FeedScope(request)
+
+    def title(self, scope: FeedScope) -> str:
+        return clean_text(_("%(site)s: latest papers") % {"site": settings.SITE_NAME})
+
+    def link(self, scope: FeedScope) -> str:
+        return reverse("papers:paper_list")
+
+    def description(self, scope: FeedScope) -> str:
+        return _("New arXiv papers with short summaries.")
+
+    def paper_queryset(self, scope: FeedScope):
+        return selectors.papers_for_listing().prefetch_related(selectors.visible_figures())
+
+    def items(self, scope: FeedScope) -> list[Paper]:
+        papers = list(self.paper_queryset(scope)[:FEED_SIZE])
+        for paper in papers:
+            paper.feed_enclosure = enclosure_for(scope.request, selectors.cover_figure(paper))
+        return papers
+
+    def item_title(self, paper: Paper) -> str:
+        title = clean_text(paper.title)
+        # RSS readers treat titles as HTML, Atom's are plain text (type="text").
+        return title if self.feed_type is Atom1Feed else escape(title)
+
+    def item_description(self, paper: Paper) -> str:
+        language = self.scope_language(paper)
+        return summary_html(paper, paper.summary_for(language))
+
+    def scope_language(self, paper: Paper) -> str:
+        return "zh" if (get_language() or "").startswith("zh") else "en"
+
+    def item_link(self, paper: Paper) -> str:
+        return paper.get_absolute_url()
+
+    def item_author_name(self, paper: Paper) -> str:
+        return clean_text(", ".join(paper.author_names))
+
+    def item_pubdate(self, paper: Paper):
+        return paper.published or paper.published_at
+
+    def item_updateddate(self, paper: Paper):
+        return paper.updated_at
+
+    def item_categories(self, paper: Paper) -> list[str]:
+        return [clean_text(tag.name) for tag in paper.tags.all()]
+
+    def item_enclosures(self, paper: Paper) -> list[Enclosure]:
+        enclosure = getattr(paper, "feed_enclosure", None)
+        return [enclosure] if enclosure else []
+
+
+class PaperAtomFeed(PaperFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, scope: FeedScope) -> str:
+        return self.description(scope)
+
+
+class TagFeed(PaperFeed):
+    """Published papers with one tag."""
+
+    def get_object(self, request: HttpRequest, slug: str) -> FeedScope:
+        return FeedScope(request, tag=get_object_or_404(Tag, slug=slug))
+
+    def title(self, scope: FeedScope) -> str:
+        return clean_text(
+            _("%(site)s: papers tagged %(tag)s") % {"site": settings.SITE_NAME, "tag": scope.tag}
+        )
+
+    def link(self, scope: FeedScope) -> str:
+        return scope.tag.get_absolute_url()
+
+    def paper_queryset(self, scope: FeedScope):
+        return selectors.filter_papers([scope.tag.slug], "").prefetch_related(
+            selectors.visible_figures()
+        )
+
+
+class TagAtomFeed(TagFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, scope: FeedScope) -> str:
+        return self.description(scope)
+
+
+class TopicFeed(Feed):
+    """A topic's published digests, newest first; each item lists the digest's papers."""
+
+    def get_object(self, request: HttpRequest, slug: str) -> FeedScope:
+        return FeedScope(request, topic=get_object_or_404(Topic, slug=slug))
+
+    def title(self, scope: FeedScope) -> str:
+        return clean_text(f"{settings.SITE_NAME}: {scope.topic.name}")
+
+    def link(self, scope: FeedScope) -> str:
+        return scope.topic.get_absolute_url()
+
+    def description(self, scope: FeedScope) -> str:
+        return clean_text(scope.topic.description) or _("Daily digests of new arXiv papers.")
+
+    def items(self, scope: FeedScope) -> list[Digest]:
+        digests = list(
+            selectors.topic_digests(scope.topic).prefetch_related(selectors.digest_entries())[
+                :FEED_SIZE
+            ]
+        )
+        for digest in digests:
+            digest.feed_enclosure = enclosure_for(scope.request, selectors.digest_cover(digest))
+            digest.feed_request = scope.request
+        return digests
+
+    def item_title(self, digest: Digest) -> str:
+        title = clean_text(digest.display_title)
+        return title if self.feed_type is Atom1Feed else escape(title)
+
+    def item_description(self, digest: Digest) -> str:
+        parts = [format_html("<p>{}</p>", clean_text(digest.intro))] if digest.intro else []
+        for entry in digest.entries.all():
+            paper = entry.paper
+            summary = paper.summary_for(digest.topic.language)
+            parts.append(
+                format_html(
+                    '<h3><a href="{}">{}</a></h3>{}',
+                    digest.feed_request.build_absolute_uri(paper.get_absolute_url()),
+                    clean_text(paper.title),
+                    summary_html(paper, summary),
+                )
+            )
+        return sanitize("".join(str(part) for part in parts))
+
+    def item_link(self, digest: Digest) -> str:
+        return digest.get_absolute_url()
+
+    def item_pubdate(self, digest: Digest):
+        return digest.published_at or digest.created_at
+
+    def item_updateddate(self, digest: Digest):
+        return digest.updated_at
+
+    def item_categories(self, digest: Digest) -> list[str]:
+        return [clean_text(digest.topic.name)]
+
+    def item_enclosures(self, digest: Digest) -> list[Enclosure]:
+        enclosure = getattr(digest, "feed_enclosure", None)
+        return [enclosure] if enclosure else []
+
+
+class TopicAtomFeed(TopicFeed):
+    feed_type = Atom1Feed
+
+    def subtitle(self, scope: FeedScope) -> str:
+        return self.description(scope)

@@ -1,0 +1,247 @@
+"""The queries behind the public pages: only published rows, related rows fetched up front.
+
+Every function returns a queryset (or rows) whose query count does not grow with the number of
+papers, tags or figures on the page.
+"""
+
+import datetime as dt
+import math
+
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+
+from papers.models import (
+    Digest,
+    DigestEntry,
+    Figure,
+    Paper,
+    Status,
+    Summary,
+    Tag,
+    Topic,
+    split_arxiv_id,
+)
+
+MAX_QUERY_CHARS = 200
+MAX_QUERY_WORDS = 10
+MAX_TAG_FILTERS = 5
+
+
+def visible_figures() -> Prefetch:
+    return Prefetch("figures", queryset=Figure.objects.filter(hidden=False).order_by("order", "id"))
+
+
+def papers_for_listing() -> QuerySet:
+    """Published papers, newest first, with what a list item shows."""
+    return Paper.objects.published().newest_first().prefetch_related("tags", "summaries")
+
+
+def clean_query(text: str) -> str:
+    """A search text cut to a sane size; anything longer is noise or abuse."""
+    words = (text or "").replace("\x00", " ")[:MAX_QUERY_CHARS].split()
+    return " ".join(words[:MAX_QUERY_WORDS])
+
+
+def clean_tag_slugs(values: list[str]) -> list[str]:
+    """Distinct, non-empty tag slugs from the query string, in order, at most MAX_TAG_FILTERS."""
+    slugs: list[str] = []
+    for value in values:
+        value = value.strip()[:100]
+        if value and value not in slugs:
+            slugs.append(value)
+    return slugs[:MAX_TAG_FILTERS]
+
+
+def search_papers(queryset: QuerySet, text: str) -> QuerySet:
+    """Papers matching `text` in title, abstract, authors or summary.
+
+    PostgreSQL: full-text search, best match first. Elsewhere: every word must occur somewhere
+    (case-insensitive), newest first.
+    """
+    text = clean_query(text)
+    if not text:
+        return queryset
+    try:
+        arxiv_id, _version = split_arxiv_id(text)
+    except ValueError:
+        arxiv_id = None
+    if arxiv_id:
+        return queryset.filter(arxiv_id=arxiv_id)
+    if connection.vendor == "postgresql":
+        return _search_postgres(queryset, text)
+    return _search_simple(queryset, text)
+
+
+def _search_postgres(queryset: QuerySet, text: str) -> QuerySet:
+    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+
+    # Titles and abstracts are English: stemmed. Summaries may be Chinese: the simple config.
+    paper_vector = (
+        SearchVector("title", weight="A", config="english")
+        + SearchVector("authors_text", weight="A", config="simple")
+        + SearchVector("abstract", weight="B", config="english")
+    )
+    english = SearchQuery(text, config="english", search_type="websearch")
+    simple = SearchQuery(text, config="simple", search_type="websearch")
+    summary_vector = SearchVector("tldr", "title_translation", config="simple")
+    summary_match = Summary.objects.annotate(document=summary_vector).filter(
+        paper=OuterRef("pk"), document=simple
+    )
+    return (
+        queryset.annotate(rank=SearchRank(paper_vector, english))
+        .annotate(summary_match=Exists(summary_match))
+        .filter(Q(rank__gt=0) | Q(summary_match=True))
+        .order_by("-rank", "-published", "-id")
+    )
+
+
+def _search_simple(queryset: QuerySet, text: str) -> QuerySet:
+    condition = Q()
+    for word in text.split():
+        in_summary = Summary.objects.filter(paper=OuterRef("pk")).filter(
+            Q(tldr__icontains=word) | Q(title_translation__icontains=word)
+        )
+        condition &= (
+            Q(title__icontains=word)
+            | Q(abstract__icontains=word)
+            | Q(authors_text__icontains=word)
+            | Exists(in_summary)
+        )
+    return queryset.filter(condition)
+
+
+def filter_papers(tag_slugs: list[str], text: str) -> QuerySet:
+    """The `/papers/` list: published papers with all these tags, matching the search text."""
+    queryset = papers_for_listing()
+    for slug in tag_slugs:
+        queryset = queryset.filter(
+            Exists(Paper.tags.through.objects.filter(content_object=OuterRef("pk"), tag__slug=slug))
+        )
+    return search_papers(queryset, text)
+
+
+def tags_by_slugs(slugs: list[str]) -> list[Tag]:
+    found = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
+    return [found[slug] for slug in slugs if slug in found]
+
+
+def published_paper(arxiv_id: str) -> Paper:
+    """One published paper with its tags, summaries, visible figures and published digests."""
+    digests = Prefetch(
+        "digests",
+        queryset=Digest.objects.published().select_related("topic").order_by("-date"),
+    )
+    queryset = Paper.objects.published().prefetch_related(
+        "tags", "summaries", visible_figures(), digests
+    )
+    return get_object_or_404(queryset, arxiv_id=arxiv_id)
+
+
+def tags_with_counts() -> QuerySet:
+    """Tags that have published papers, with `paper_count`, by name."""
+    return (
+        Tag.objects.annotate(
+            paper_count=Count(
+                "tagged_papers",
+                filter=Q(tagged_papers__content_object__status=Status.PUBLISHED),
+            )
+        )
+        .filter(paper_count__gt=0)
+        .order_by("name")
+    )
+
+
+def cloud_weights(tags: list[Tag], steps: int = 5) -> list[tuple[Tag, int]]:
+    """Each tag with a size step 1..steps, on a log scale of its paper count."""
+    if not tags:
+        return []
+    counts = [math.log(tag.paper_count + 1) for tag in tags]
+    low, high = min(counts), max(counts)
+    spread = high - low or 1.0
+    return [
+        (tag, 1 + round((c - low) / spread * (steps - 1)))
+        for tag, c in zip(tags, counts, strict=True)
+    ]
+
+
+def digests_for_listing() -> QuerySet:
+    """Published digests, newest first, with topic, cover and the count of published papers."""
+    return (
+        Digest.objects.published()
+        .newest_first()
+        .select_related("topic", "cover", "cover__paper")
+        .annotate(paper_count=Count("entries", filter=Q(entries__paper__status=Status.PUBLISHED)))
+    )
+
+
+def digest_preview() -> Prefetch:
+    """A digest's published papers in order, for a list of digests (titles only)."""
+    entries = (
+        DigestEntry.objects.filter(paper__status=Status.PUBLISHED)
+        .select_related("paper")
+        .order_by("position", "id")
+    )
+    return Prefetch("entries", queryset=entries)
+
+
+def digest_entries() -> Prefetch:
+    """A digest's published papers in order, with everything the digest page shows."""
+    entries = (
+        DigestEntry.objects.filter(paper__status=Status.PUBLISHED)
+        .select_related("paper")
+        .prefetch_related(
+            "paper__tags",
+            "paper__summaries",
+            Prefetch(
+                "paper__figures",
+                queryset=Figure.objects.filter(hidden=False).order_by("order", "id"),
+            ),
+        )
+        .order_by("position", "id")
+    )
+    return Prefetch("entries", queryset=entries)
+
+
+def published_digest(topic_slug: str, date_text: str) -> Digest:
+    try:
+        date = dt.date.fromisoformat(date_text)
+    except ValueError:
+        raise Http404("No such date") from None
+    queryset = (
+        Digest.objects.published()
+        .select_related("topic", "cover", "cover__paper")
+        .prefetch_related(digest_entries())
+    )
+    return get_object_or_404(queryset, topic__slug=topic_slug, date=date)
+
+
+def topic_by_slug(slug: str) -> Topic:
+    return get_object_or_404(Topic, slug=slug)
+
+
+def topic_digests(topic: Topic) -> QuerySet:
+    return digests_for_listing().filter(topic=topic)
+
+
+def cover_figure(paper: Paper) -> Figure | None:
+    """The first figure the site may show for a paper (uses prefetched figures)."""
+    if not paper.content_allowed:
+        return None
+    for figure in paper.figures.all():
+        if not figure.hidden and (figure.image or figure.source_url):
+            return figure
+    return None
+
+
+def digest_cover(digest: Digest) -> Figure | None:
+    """The digest's cover when showable, else the first showable figure of its papers."""
+    cover = digest.cover
+    if cover and not cover.hidden and cover.paper.is_published and cover.paper.content_allowed:
+        return cover
+    for entry in digest.entries.all():
+        figure = cover_figure(entry.paper)
+        if figure:
+            return figure
+    return None

@@ -1,0 +1,52 @@
+"""The public pages' cache version: bumped whenever something readers see is saved or deleted.
+
+Cached pages and feeds carry the version in their cache key, so a bump makes them all stale at
+once. Queryset `.update()` and `.bulk_create()` send no signals: call `bump_content_version()`
+after those.
+"""
+
+import time
+
+from django.core.cache import cache
+from django.db.models.signals import m2m_changed, post_delete, post_save
+
+VERSION_KEY = "papers:content-version"
+
+
+def content_version() -> str:
+    """The current version: the time of the last change (as far as this cache knows)."""
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        cache.add(VERSION_KEY, f"{time.time():.6f}", None)
+        version = cache.get(VERSION_KEY) or f"{time.time():.6f}"
+    return version
+
+
+def bump_content_version(**kwargs) -> None:
+    new = f"{time.time():.6f}"
+    if new == cache.get(VERSION_KEY):
+        new = f"{time.time() + 0.000001:.6f}"
+    cache.set(VERSION_KEY, new, None)
+
+
+def connect() -> None:
+    """Connect the receivers; called once from the app config's ready()."""
+    from papers.models import (
+        Digest,
+        DigestEntry,
+        Figure,
+        Paper,
+        Summary,
+        Tag,
+        TaggedPaper,
+        Topic,
+        TopicPaper,
+    )
+
+    for model in (Paper, Summary, Figure, Digest, DigestEntry, Topic, TopicPaper, Tag, TaggedPaper):
+        uid = f"papers.content-version.{model.__name__}"
+        post_save.connect(bump_content_version, sender=model, dispatch_uid=uid + ".save")
+        post_delete.connect(bump_content_version, sender=model, dispatch_uid=uid + ".delete")
+    m2m_changed.connect(
+        bump_content_version, sender=TaggedPaper, dispatch_uid="papers.content-version.tags"
+    )

@@ -1,0 +1,44 @@
+// Math in titles and abstracts (KaTeX, served by this site) and a figure viewer.
+"use strict";
+
+document.addEventListener("DOMContentLoaded", function () {
+  if (window.renderMathInElement) {
+    document.querySelectorAll(".math").forEach(function (element) {
+      window.renderMathInElement(element, {
+        delimiters: [
+          { left: "$$", right: "$$", display: true },
+          { left: "\\[", right: "\\]", display: true },
+          { left: "$", right: "$", display: false },
+          { left: "\\(", right: "\\)", display: false },
+        ],
+        throwOnError: false,
+        trust: false,
+      });
+    });
+  }
+
+  var dialog = null;
+  function openFigure(link) {
+    if (!dialog) {
+      dialog = document.createElement("dialog");
+      dialog.className = "lightbox";
+      dialog.innerHTML = '<img alt=""><p></p><form method="dialog"><button type="submit">×</button></form>';
+      dialog.addEventListener("click", function (event) {
+        if (event.target === dialog) dialog.close();
+      });
+      document.body.appendChild(dialog);
+    }
+    var image = dialog.querySelector("img");
+    image.src = link.href;
+    image.alt = link.dataset.caption || "";
+    dialog.querySelector("p").textContent = link.dataset.caption || "";
+    dialog.showModal();
+  }
+  document.querySelectorAll("a.figure-link").forEach(function (link) {
+    link.addEventListener("click", function (event) {
+      if (typeof HTMLDialogElement === "undefined") return;
+      event.preventDefault();
+      openFigure(link);
+    });
+  });
+});

@@ -1,0 +1,58 @@
+"""Small template helpers for the public pages."""
+
+from urllib.parse import urlencode
+
+from django import template
+from django.http import HttpRequest
+
+register = template.Library()
+
+
+@register.simple_tag
+def without_tag(request: HttpRequest, slug: str) -> str:
+    """The current query string minus one `tag` value (and the page): a chip's remove link."""
+    pairs = [
+        (key, value)
+        for key, values in request.GET.lists()
+        for value in values
+        if key != "page" and not (key == "tag" and value == slug)
+    ]
+    return "?" + urlencode(pairs) if pairs else "?"
+
+
+@register.simple_tag
+def with_tag(request: HttpRequest, slug: str) -> str:
+    """The current query string plus one more `tag` value (narrowing the list)."""
+    pairs = [
+        (key, value) for key, values in request.GET.lists() for value in values if key != "page"
+    ]
+    if ("tag", slug) not in pairs:
+        pairs.append(("tag", slug))
+    return "?" + urlencode(pairs)
+
+
+@register.filter
+def text_items(values) -> list[str]:
+    """Only the string items of a JSON list (summaries come from machines and editors)."""
+    if not isinstance(values, list):
+        return []
+    return [str(v) for v in values if isinstance(v, str | int | float) and str(v).strip()]
+
+
+@register.filter
+def safe_links(values) -> list[dict]:
+    """Summary links with an http(s) URL only; anything else (javascript:, data:) is dropped."""
+    links = []
+    for item in values if isinstance(values, list) else []:
+        if not isinstance(item, dict):
+            continue
+        url = str(item.get("url", ""))
+        if url.startswith(("http://", "https://")):
+            links.append({"label": str(item.get("label") or url), "url": url})
+    return links
+
+
+@register.filter
+def summary_in(paper, language: str):
+    """`paper.summary_for(language)` for templates (uses prefetched summaries)."""
+    return paper.summary_for(language)

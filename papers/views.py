@@ -1,0 +1,335 @@
+"""The public site: digests, papers, tags, topics, figures, robots.txt and the health check."""
+
+import datetime as dt
+import functools
+import hashlib
+import mimetypes
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import InvalidPage, Paginator
+from django.db import connection
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import http_date, url_has_allowed_host_and_scheme
+from django.utils.translation import check_for_language, get_language
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+from papers import selectors
+from papers.forms import ErrorReportForm
+from papers.models import ErrorReport, Figure, Status, split_arxiv_id
+from papers.signals import content_version
+
+PAPERS_PER_PAGE = 20
+DIGESTS_PER_PAGE = 20
+TAGS_PER_PAGE = 300
+REPORTS_PER_HOUR = 5
+
+
+def page_cache_seconds() -> int:
+    """How long a rendered page is kept. A per-process cache cannot see changes made by other
+    processes (management commands, workers), so it keeps pages only briefly."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    return 60 if backend.endswith("LocMemCache") else 60 * 60
+
+
+def cached_page(view):
+    """Keep rendered GET answers for anonymous readers until the content version changes.
+
+    Answers carry Last-Modified (the version's time); ConditionalGetMiddleware adds the ETag and
+    answers conditional requests with 304.
+    """
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
+            return view(request, *args, **kwargs)
+        version = content_version()
+        address = request.build_absolute_uri()
+        key = f"page:{version}:{get_language()}:{hashlib.sha256(address.encode()).hexdigest()}"
+        response = cache.get(key)
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if getattr(response, "is_rendered", True) is False:
+                response.render()
+            if response.status_code != 200 or response.streaming or response.cookies:
+                return response
+            response.headers["Last-Modified"] = http_date(float(version))
+            response.headers["Cache-Control"] = "public, max-age=60"
+            cache.set(key, response, page_cache_seconds())
+        return response
+
+    return wrapper
+
+
+def paginate(request: HttpRequest, items, per_page: int):
+    """The requested page; a page number that is not a number or out of range answers 404."""
+    paginator = Paginator(items, per_page)
+    number = request.GET.get("page", "1")
+    try:
+        return paginator.page(number)
+    except InvalidPage:
+        raise Http404("No such page") from None
+
+
+def summary_language() -> str:
+    """The summary language that goes with the interface language (zh-hans -> zh)."""
+    return "zh" if (get_language() or "").startswith("zh") else "en"
+
+
+@cached_page
+def home(request: HttpRequest) -> HttpResponse:
+    digests = paginate(
+        request,
+        selectors.digests_for_listing().prefetch_related(selectors.digest_preview()),
+        DIGESTS_PER_PAGE,
+    )
+    return render(request, "papers/home.html", {"page_obj": digests})
+
+
+@cached_page
+def paper_list(request: HttpRequest) -> HttpResponse:
+    tag_slugs = selectors.clean_tag_slugs(request.GET.getlist("tag"))
+    query = selectors.clean_query(request.GET.get("q", ""))
+    tags = selectors.tags_by_slugs(tag_slugs)
+    if len(tags) != len(tag_slugs):
+        raise Http404("No such tag")
+    papers = paginate(request, selectors.filter_papers(tag_slugs, query), PAPERS_PER_PAGE)
+    context = {
+        "page_obj": papers,
+        "query": query,
+        "selected_tags": tags,
+        "language": summary_language(),
+    }
+    return render(request, "papers/paper_list.html", context)
+
+
+def _canonical_id(arxiv_id: str) -> tuple[str, int | None]:
+    try:
+        return split_arxiv_id(arxiv_id)
+    except ValueError:
+        raise Http404("Not an arXiv id") from None
+
+
+@cached_page
+def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    bare_id, version = _canonical_id(arxiv_id)
+    if bare_id != arxiv_id:
+        return redirect("papers:paper_detail", bare_id, permanent=True)
+    paper = selectors.published_paper(bare_id)
+    language = summary_language()
+    summaries = sorted(paper.summaries.all(), key=lambda s: (s.language != language, s.language))
+    figures = list(paper.figures.all()) if paper.content_allowed else []
+    context = {
+        "paper": paper,
+        "summaries": summaries,
+        "figures": figures,
+        "cover": figures[0] if figures else None,
+        "digests": paper.digests.all(),
+        "tags": paper.tags.all(),
+    }
+    return render(request, "papers/paper_detail.html", context)
+
+
+def client_hash(request: HttpRequest) -> str:
+    address = request.META.get("REMOTE_ADDR", "")
+    return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()
+
+
+def _over_report_limit(client: str) -> bool:
+    """Count this client's reports in the cache; True once it passes the hourly limit."""
+    key = f"report-rate:{client}"
+    cache.add(key, 0, 60 * 60)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, 60 * 60)
+        count = 1
+    return count > REPORTS_PER_HOUR
+
+
+def paper_report(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    """A short form to report a mistake in a paper's summary; reports go to the editors."""
+    bare_id, _version = _canonical_id(arxiv_id)
+    paper = get_object_or_404(
+        selectors.Paper.objects.published().prefetch_related("summaries"), arxiv_id=bare_id
+    )
+    if request.method == "POST":
+        form = ErrorReportForm(request.POST)
+        if form.is_trap_filled():
+            # Robots get the same answer as people, and nothing is stored.
+            return redirect(reverse("papers:paper_report", args=[paper.arxiv_id]) + "?sent=1")
+        if form.is_valid():
+            client = client_hash(request)
+            if _over_report_limit(client):
+                return render(
+                    request, "papers/report.html", {"paper": paper, "limited": True}, status=429
+                )
+            ErrorReport.objects.create(
+                paper=paper,
+                summary=paper.summary_for(summary_language()),
+                message=form.cleaned_data["message"],
+                contact=form.cleaned_data["contact"],
+                client_hash=client,
+            )
+            return redirect(reverse("papers:paper_report", args=[paper.arxiv_id]) + "?sent=1")
+        status = 400
+    else:
+        form = ErrorReportForm()
+        status = 200
+    context = {"paper": paper, "form": form, "sent": request.GET.get("sent") == "1"}
+    return render(request, "papers/report.html", context, status=status)
+
+
+@cached_page
+def tag_list(request: HttpRequest) -> HttpResponse:
+    tags = paginate(request, selectors.tags_with_counts(), TAGS_PER_PAGE)
+    context = {"page_obj": tags, "cloud": selectors.cloud_weights(list(tags.object_list))}
+    return render(request, "papers/tag_list.html", context)
+
+
+@cached_page
+def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    tag = get_object_or_404(selectors.Tag, slug=slug)
+    papers = paginate(request, selectors.filter_papers([tag.slug], ""), PAPERS_PER_PAGE)
+    context = {"tag": tag, "page_obj": papers, "language": summary_language()}
+    return render(request, "papers/tag_detail.html", context)
+
+
+@cached_page
+def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
+    topic = selectors.topic_by_slug(slug)
+    digests = paginate(request, selectors.topic_digests(topic), DIGESTS_PER_PAGE)
+    return render(request, "papers/topic_detail.html", {"topic": topic, "page_obj": digests})
+
+
+@cached_page
+def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
+    digest = selectors.published_digest(slug, date)
+    language = digest.topic.language
+    entries = []
+    keywords: list[str] = [digest.topic.name]
+    for entry in digest.entries.all():
+        paper = entry.paper
+        summary = paper.summary_for(language)
+        figures = list(paper.figures.all()) if paper.content_allowed else []
+        entries.append({"paper": paper, "summary": summary, "figures": figures})
+        for word in summary.keywords if summary else []:
+            if isinstance(word, str) and word not in keywords:
+                keywords.append(word)
+    context = {
+        "digest": digest,
+        "topic": digest.topic,
+        "entries": entries,
+        "cover": selectors.digest_cover(digest),
+        "keywords": keywords[:20],
+    }
+    return render(request, "papers/digest_detail.html", context)
+
+
+def _figure_response(request: HttpRequest, pk: int, thumbnail: bool) -> HttpResponse:
+    figure = get_object_or_404(Figure.objects.select_related("paper"), pk=pk)
+    paper = figure.paper
+    public = paper.status == Status.PUBLISHED and paper.content_allowed and not figure.hidden
+    if not public and not (request.user.is_authenticated and request.user.is_staff):
+        raise Http404("No such figure")
+    file = figure.thumbnail if thumbnail and figure.thumbnail else figure.image
+    if not file:
+        raise Http404("No such figure")
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError:
+        raise Http404("No such figure") from None
+    content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+    response = FileResponse(handle, content_type=content_type)
+    if public:
+        response.headers["Cache-Control"] = "public, max-age=2592000"
+    else:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@require_GET
+def figure_image(request: HttpRequest, pk: int) -> HttpResponse:
+    return _figure_response(request, pk, thumbnail=False)
+
+
+@require_GET
+def figure_thumbnail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _figure_response(request, pk, thumbnail=True)
+
+
+@require_GET
+def robots_txt(request: HttpRequest) -> HttpResponse:
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /papers/*/report/",
+        "Disallow: /*?q=",
+        "Disallow: /*&q=",
+        f"Sitemap: {request.build_absolute_uri('/sitemap.xml')}",
+        "",
+    ]
+    return HttpResponse("\n".join(lines), content_type="text/plain; charset=utf-8")
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - any failure means "down"
+        checks["database"] = f"error: {type(exc).__name__}"
+    if settings.REDIS_URL:
+        import redis
+
+        try:
+            client = redis.Redis.from_url(
+                settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+            )
+            client.ping()
+            checks["redis"] = "ok"
+        except Exception as exc:  # noqa: BLE001
+            checks["redis"] = f"error: {type(exc).__name__}"
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else "error", "checks": checks}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+@cached_page
+def source(request: HttpRequest) -> HttpResponse:
+    return render(request, "source.html", {"year": dt.date.today().year})
+
+
+@require_GET
+def set_language(request: HttpRequest, code: str) -> HttpResponse:
+    """Switch the interface language with a plain link (no form, so pages stay cacheable)."""
+    if not check_for_language(code) or code not in dict(settings.LANGUAGES):
+        raise Http404("No such language")
+    target = request.GET.get("next", "/")
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        target = "/"
+    response = HttpResponseRedirect(target)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        code,
+        max_age=365 * 24 * 60 * 60,
+        samesite="Lax",
+        secure=settings.SESSION_COOKIE_SECURE,
+    )
+    return response
