@@ -62,6 +62,9 @@ def _positive_int(raw: str) -> int:
 
 
 def _database(raw: str) -> dict:
+    scheme = raw.split("://", 1)[0]
+    if scheme not in environ.Env.DB_SCHEMES:
+        raise ValueError(f"unknown database scheme {scheme!r}, e.g. postgres:// or sqlite:///")
     config = environ.Env.db_url_config(raw)
     if not config.get("ENGINE"):
         raise ValueError("unknown database scheme")
