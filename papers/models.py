@@ -225,6 +225,9 @@ class Paper(models.Model):
     abs_url = models.URLField(blank=True)
     pdf_url = models.URLField(blank=True)
     license = models.URLField(blank=True, max_length=300)
+    license_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the licence was read from arXiv's OAI-PMH")
+    )
     content_permission = models.BooleanField(
         default=False,
         help_text=_(

@@ -225,6 +225,8 @@ def process_paper(paper_id: int) -> Paper:
     summarized from its abstract, so it never blocks its digest.
     """
     paper = Paper.objects.get(pk=paper_id)
+    if paper.license_checked_at is None:
+        check_licence(paper)
     if paper.state in (Paper.State.FETCHED, Paper.State.FAILED):
         extract_paper(paper)
     summarize_paper(paper)
@@ -237,6 +239,19 @@ def process_paper(paper_id: int) -> Paper:
 
 # A paper whose PDF failed this many times waits for an editor's retry.
 MAX_ATTEMPTS = 6
+
+
+def check_licence(paper: Paper) -> None:
+    """Read the paper's licence; when OAI-PMH fails, figures stay private until a later try."""
+    from papers.licences import LicenceUnavailable, fetch_licence
+
+    try:
+        paper.license = fetch_licence(paper.arxiv_id)
+    except LicenceUnavailable as exc:
+        logger.warning("No licence for %s: %s", paper.arxiv_id, exc)
+        return
+    paper.license_checked_at = timezone.now()
+    paper.save(update_fields=["license", "license_checked_at", "updated_at"])
 
 
 def retry_delay(attempts: int) -> dt.timedelta:

@@ -90,12 +90,46 @@ def atom_feed(entries: list[str], total: int | None = None, start: int = 0) -> A
     return Answer(body=body.encode())
 
 
+def oai_record(arxiv_id: str, licence: str = "") -> Answer:
+    """An OAI-PMH GetRecord answer in the `arXiv` metadata format."""
+    licence_line = f"      <license>{escape(licence)}</license>" if licence else ""
+    body = f"""<?xml version="1.0" encoding="UTF-8"?>
+<OAI-PMH xmlns="http://www.openarchives.org/OAI/2.0/">
+  <responseDate>2024-10-12T00:00:00Z</responseDate>
+  <request verb="GetRecord" identifier="oai:arXiv.org:{arxiv_id}" metadataPrefix="arXiv">
+    http://export.arxiv.org/oai2</request>
+  <GetRecord>
+    <record>
+      <header>
+        <identifier>oai:arXiv.org:{arxiv_id}</identifier>
+        <datestamp>2024-10-11</datestamp>
+        <setSpec>cs</setSpec>
+      </header>
+      <metadata>
+        <arXiv xmlns="http://arxiv.org/OAI/arXiv/">
+      <id>{arxiv_id}</id>
+      <created>2024-10-10</created>
+      <title>A paper</title>
+      <categories>cs.CV</categories>
+{licence_line}
+      <abstract>An abstract.</abstract>
+        </arXiv>
+      </metadata>
+    </record>
+  </GetRecord>
+</OAI-PMH>
+"""
+    return Answer(body=body.encode(), content_type="text/xml")
+
+
 class FakeArxiv:
     """Serves queued answers in order (the last one repeats) and records every request."""
 
     def __init__(self) -> None:
         self.answers: list[Answer] = []
         self.files: dict[str, Answer] = {}
+        # arXiv id -> licence URL served by the OAI-PMH stand-in ("" for none).
+        self.licences: dict[str, str] = {}
         self.requests: list[dict] = []
         self.times: list[float] = []
         fake = self
@@ -113,6 +147,10 @@ class FakeArxiv:
                 fake.times.append(time.monotonic())
                 if split.path in fake.files:
                     answer = fake.files[split.path]
+                elif split.path == "/oai":
+                    identifier = parse_qs(split.query).get("identifier", [""])[0]
+                    arxiv_id = identifier.removeprefix("oai:arXiv.org:")
+                    answer = oai_record(arxiv_id, fake.licences.get(arxiv_id, ""))
                 elif fake.answers:
                     answer = fake.answers.pop(0) if len(fake.answers) > 1 else fake.answers[0]
                 else:

@@ -93,6 +93,7 @@ def fake_arxiv(settings):
 
     with FakeArxiv() as server:
         settings.ARXIV_API_URL = server.api_url
+        settings.ARXIV_OAI_URL = server.url + "/oai"
         settings.ARXIV_DELAY_SECONDS = 0
         settings.ARXIV_BACKOFF_SECONDS = 0.01
         settings.ARXIV_TIMEOUT_SECONDS = 2
