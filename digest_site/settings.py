@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "taggit",
     "django_celery_beat",
+    "simple_history",
     "papers",
 ]
 
@@ -120,6 +121,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

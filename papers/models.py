@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
@@ -258,6 +259,7 @@ class Paper(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PaperQuerySet.as_manager()
+    history = HistoricalRecords(excluded_fields=["full_text", "first_page_text", "authors_text"])
 
     class Meta:
         ordering = ["-published", "-id"]
@@ -389,6 +391,8 @@ class Summary(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name_plural = "summaries"
         constraints = [
@@ -474,6 +478,7 @@ class Digest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DigestQuerySet.as_manager()
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date", "topic__name"]

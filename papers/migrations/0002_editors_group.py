@@ -16,9 +16,9 @@ EDITABLE = {
         "taggedpaper",
         "errorreport",
     ],
-    "django_celery_beat": ["periodictask", "crontabschedule"],
+    "django_celery_beat": ["periodictask", "crontabschedule", "intervalschedule"],
 }
-VIEW_ONLY = {"papers": ["pipelinerun"]}
+VIEW_ONLY = {"papers": ["pipelinerun", "historicalpaper", "historicalsummary", "historicaldigest"]}
 
 
 def create_editors(apps, schema_editor):
