@@ -90,9 +90,9 @@ def _search_postgres(queryset: QuerySet, text: str) -> QuerySet:
         paper=OuterRef("pk"), document=simple
     )
     return (
-        queryset.annotate(rank=SearchRank(paper_vector, english))
-        .annotate(summary_match=Exists(summary_match))
-        .filter(Q(rank__gt=0) | Q(summary_match=True))
+        queryset.annotate(document=paper_vector, summary_match=Exists(summary_match))
+        .filter(Q(document=english) | Q(summary_match=True))
+        .annotate(rank=SearchRank(paper_vector, english))
         .order_by("-rank", "-published", "-id")
     )
 
