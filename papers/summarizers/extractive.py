@@ -1,0 +1,529 @@
+"""The offline summarizer: every field is chosen from the paper's own sentences.
+
+Sentences are ranked with TextRank over TF-IDF cosine similarity, weighted by the section a
+sentence is in, its position there and a few cue phrases; each field then takes the best
+sentences that fit its role. Deterministic, no network.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass, field
+
+from .base import MAX_TAKEAWAYS, MIN_TAKEAWAYS, SummaryInput, validate_fields
+from .text import (
+    Document,
+    cjk_count,
+    detect_language,
+    find_affiliations,
+    find_urls,
+    is_code_or_page,
+    link_label,
+    normalize,
+    split_document,
+    split_sentences,
+    url_key,
+)
+
+MODEL = "textrank-tfidf"
+PROMPT_VERSION = "extractive-1"
+
+STOPWORDS = set(
+    """a about above after again against all also although am among an and any are as at be
+    because been before being below between both but by can could did do does doing done down
+    during each either few for from further had has have having he her here hers him his how
+    however i if in into is it its itself just may me might more most much must my no nor not
+    now of off on once only or other our ours out over own per same she should so some such
+    than that the their theirs them then there these they this those through thus to too under
+    until up upon us very via was we were what when where whether which while who whom whose
+    why will with within without would yet you your paper work propose proposed present show
+    shows use used using based new novel method methods approach approaches result results
+    further well one two three first second also can e.g i.e et al""".split()
+)
+
+PROPOSE = re.compile(
+    r"\bwe (?:first |then |also |further )?(?:propose|present|introduce|develop|design|devise|"
+    r"build|construct|contribute|formulate|establish)|\bthis (?:paper|work|study) "
+    r"(?:proposes|presents|introduces|develops)|\bin this (?:paper|work)\b|\bis proposed\b|"
+    r"提出|本文",
+    re.IGNORECASE,
+)
+PRIOR = re.compile(
+    r"\b(?:existing|previous|prior|conventional|traditional|current|recent|earlier|most|many)"
+    r" (?:\w+ )?(?:methods?|approaches|works?|techniques|models|studies|systems|solutions|"
+    r"pipelines|research)\b|现有|以往|传统|先前",
+    re.IGNORECASE,
+)
+PROBLEM = re.compile(
+    r"\bhowever\b|\bsuffer|\blimited\b|\blimitations?\b|\bfail|\bstruggle|\bunable\b|"
+    r"\bchalleng|\bdifficult|\black\b|\bdrawbacks?\b|\bneglect|\boverlook|\brarely\b|"
+    r"\bcostly\b|\bexpensive\b|\bremains? (?:an? )?(?:open|unsolved|unexplored)|然而|难以|不足|局限",
+    re.IGNORECASE,
+)
+RESULT = re.compile(
+    r"\boutperform|\bstate[- ]of[- ]the[- ]art|\bsota\b|\bsurpass|\bachiev|\bimprov|"
+    r"\bsuperior|\b(?:experiments?|results?|evaluations?) (?:\w+ )?(?:show|demonstrate|indicate|"
+    r"confirm|reveal)|\bcompetitive\b|\bbetter than\b|\d+(?:\.\d+)?\s?(?:%|db\b|x\b|×|fps\b)|"
+    r"优于|超过|提升|实验表明|结果表明",
+    re.IGNORECASE,
+)
+SIGNIFICANCE = re.compile(
+    r"\bdemonstrat|\bpotential\b|\bsignifican|\benabl|\bpaves?\b|\bbenefit|\bfacilitat|"
+    r"\bpromot|\bpromising\b|\bopen[- ]source|\bfuture\b|\bimpact|\bshed light|\bcontribut|"
+    r"意义|潜力|推动|促进",
+    re.IGNORECASE,
+)
+INNOVATION = re.compile(
+    r"\bnovel\b|\bfirst\b|\bnew\b|\bpropos|\bintroduc|\bunlike\b|\bunique\b|\bunif|首次|新颖|创新",
+    re.IGNORECASE,
+)
+WORKLOAD = re.compile(
+    r"\bdatasets?\b|\bhours?\b|\bbenchmarks?\b|\bextensive\b|\bcollect|\bconstruct|\bannotat|"
+    r"\btrain(?:ed|ing)?\b|\bgpus?\b|\bparameters\b|\bexperiments\b|\bparticipants\b|"
+    r"\bimplement|\bablation|\bcomprehensive\b|\blarge-scale\b|数据集|实验|训练",
+    re.IGNORECASE,
+)
+STEP = re.compile(
+    r"\bfirst(?:ly)?\b|\bthen\b|\bnext\b|\bfinally\b|\bsubsequently\b|\bafterwards?\b|"
+    r"\bstages?\b|\bsteps?\b|\bmodules?\b|\bbranch|\bencoder|\bdecoder|\bconsists? of\b|"
+    r"\bwe (?:use|employ|adopt|leverage|design|introduce|apply|train|extract|integrate|"
+    r"reconstruct|obtain|build|construct|feed|encode|decode|predict|compute|render)|"
+    r"首先|然后|最后|模块",
+    re.IGNORECASE,
+)
+OURS = re.compile(r"\b(?:we|our|us)\b|我们|本文", re.IGNORECASE)
+FIGURE_OR_TABLE = re.compile(r"^(?:fig(?:ure)?|tab(?:le)?|algorithm)\.?\s*\d", re.IGNORECASE)
+
+SECTION_PRIOR = {
+    "abstract": 1.6,
+    "intro": 1.0,
+    "related": 0.5,
+    "method": 0.9,
+    "experiments": 0.9,
+    "conclusion": 1.3,
+    "other": 0.7,
+}
+ASSESSMENT_LABELS = {
+    "en": ("Innovation", "Performance", "Workload"),
+    "zh": ("创新", "性能", "工作量"),
+}
+
+logging.getLogger("jieba").setLevel(logging.WARNING)
+
+
+@dataclass
+class Sentence:
+    index: int
+    text: str
+    kind: str
+    position: int  # within its section
+    terms: dict[str, float] = field(default_factory=dict)
+    score: float = 0.0
+
+
+# ---------------------------------------------------------------- ranking
+
+
+def tokens(text: str) -> list[str]:
+    """Content words: lower-case Latin words without stopwords, and jieba words for Chinese."""
+    words = []
+    for chunk in re.findall(r"[A-Za-z][A-Za-z0-9\-]+|[\u4e00-\u9fff]+", text):
+        if cjk_count(chunk):
+            import jieba
+
+            words.extend(w for w in jieba.lcut(chunk) if len(w) > 1)
+            continue
+        word = chunk.lower().strip("-")
+        if word in STOPWORDS or len(word) < 3:
+            continue
+        if len(word) > 4 and word.endswith("s") and not word.endswith("ss"):
+            word = word[:-1]
+        words.append(word)
+    return words
+
+
+def tfidf_vectors(sentences: list[Sentence]) -> None:
+    documents = [tokens(s.text) for s in sentences]
+    frequency: dict[str, int] = {}
+    for words in documents:
+        for word in set(words):
+            frequency[word] = frequency.get(word, 0) + 1
+    total = len(documents)
+    for sentence, words in zip(sentences, documents, strict=True):
+        counts: dict[str, int] = {}
+        for word in words:
+            counts[word] = counts.get(word, 0) + 1
+        vector = {
+            w: (1 + math.log(c)) * math.log(1 + total / frequency[w]) for w, c in counts.items()
+        }
+        norm = math.sqrt(sum(v * v for v in vector.values())) or 1.0
+        sentence.terms = {w: v / norm for w, v in vector.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(v * b.get(w, 0.0) for w, v in a.items())
+
+
+def textrank(sentences: list[Sentence], damping: float = 0.85, iterations: int = 50) -> list[float]:
+    """PageRank over the graph of sentences, edges weighted by their cosine similarity."""
+    n = len(sentences)
+    if n == 0:
+        return []
+    postings: dict[str, list[int]] = {}
+    for i, sentence in enumerate(sentences):
+        for word in sentence.terms:
+            postings.setdefault(word, []).append(i)
+    edges: list[dict[int, float]] = [{} for _ in range(n)]
+    for i, sentence in enumerate(sentences):
+        neighbours = {j for word in sentence.terms for j in postings[word] if j > i}
+        for j in sorted(neighbours):
+            weight = cosine(sentence.terms, sentences[j].terms)
+            if weight > 0.01:
+                edges[i][j] = weight
+                edges[j][i] = weight
+    out_weight = [sum(e.values()) for e in edges]
+    scores = [1.0 / n] * n
+    for _ in range(iterations):
+        new = []
+        for i in range(n):
+            incoming = sum(w * scores[j] / out_weight[j] for j, w in edges[i].items())
+            new.append((1 - damping) / n + damping * incoming)
+        # Sentences without any neighbour leak their rank: spread it evenly, keep the sum at 1.
+        leak = 1.0 - sum(new)
+        scores = [s + leak / n for s in new]
+    return scores
+
+
+def cue_bonus(text: str) -> float:
+    bonus = 1.0
+    if PROPOSE.search(text):
+        bonus *= 1.5
+    if RESULT.search(text):
+        bonus *= 1.25
+    if SIGNIFICANCE.search(text):
+        bonus *= 1.1
+    return bonus
+
+
+def rank(sentences: list[Sentence]) -> None:
+    tfidf_vectors(sentences)
+    scores = textrank(sentences)
+    n = len(sentences)
+    for sentence, score in zip(sentences, scores, strict=True):
+        position_prior = 1.0 + 0.5 / (1 + sentence.position)
+        sentence.score = (
+            score
+            * n
+            * SECTION_PRIOR.get(sentence.kind, 0.7)
+            * position_prior
+            * cue_bonus(sentence.text)
+        )
+
+
+# ---------------------------------------------------------------- sentence choice
+
+
+def usable(text: str, *, lenient: bool = False) -> bool:
+    """A sentence a reader can take on its own: not a caption, not a formula, not a fragment."""
+    if FIGURE_OR_TABLE.match(text):
+        return False
+    cjk = cjk_count(text)
+    if cjk:
+        return (6 if lenient else 10) <= len(text) <= 200
+    words = text.split()
+    if not (4 if lenient else 6) <= len(words) <= (150 if lenient else 70):
+        return False
+    letters = sum(c.isalpha() for c in text)
+    visible = sum(not c.isspace() for c in text)
+    return letters >= 0.65 * visible
+
+
+def collect_sentences(abstract: str, doc: Document) -> list[Sentence]:
+    found: list[Sentence] = []
+
+    def add(text: str, kind: str, lenient: bool) -> None:
+        position = 0
+        for sentence in split_sentences(text):
+            if usable(sentence, lenient=lenient):
+                found.append(
+                    Sentence(index=len(found), text=sentence, kind=kind, position=position)
+                )
+                position += 1
+
+    add(abstract, "abstract", lenient=True)
+    for section in doc.sections:
+        if section.kind in ("references", "appendix"):
+            continue
+        add(section.text, section.kind, lenient=False)
+    return found
+
+
+def pick(
+    candidates: list[Sentence],
+    count: int,
+    *,
+    boost: re.Pattern | None = None,
+    avoid: list[Sentence] = (),
+    max_similarity: float = 0.6,
+) -> list[Sentence]:
+    """The `count` best distinct candidates, in document order."""
+
+    def key(sentence: Sentence) -> tuple[float, int]:
+        bonus = 1.5 if boost is not None and boost.search(sentence.text) else 1.0
+        return (-sentence.score * bonus, sentence.index)
+
+    chosen: list[Sentence] = []
+    avoided = {s.index for s in avoid}
+    for sentence in sorted(candidates, key=key):
+        if len(chosen) >= count:
+            break
+        if sentence.index in avoided:
+            continue
+        if any(cosine(sentence.terms, other.terms) > max_similarity for other in chosen):
+            continue
+        chosen.append(sentence)
+    if not chosen:
+        chosen = [s for s in sorted(candidates, key=key) if s.index not in avoided][:count]
+    return sorted(chosen, key=lambda s: s.index)
+
+
+def join(sentences: list[Sentence]) -> str:
+    return " ".join(s.text for s in sentences)
+
+
+def in_kinds(sentences: list[Sentence], *kinds: str) -> list[Sentence]:
+    return [s for s in sentences if s.kind in kinds]
+
+
+def matching(sentences: list[Sentence], pattern: re.Pattern) -> list[Sentence]:
+    return [s for s in sentences if pattern.search(s.text)]
+
+
+def first_of(*groups: list[Sentence]) -> list[Sentence]:
+    for group in groups:
+        if group:
+            return group
+    return []
+
+
+def takeaway_count(available: int, full_text: bool) -> int:
+    if full_text:
+        return min(MAX_TAKEAWAYS, available)
+    return min(MAX_TAKEAWAYS, available, max(MIN_TAKEAWAYS, math.ceil(available * 0.6)))
+
+
+# ---------------------------------------------------------------- facts
+
+
+def find_links(inp: SummaryInput, doc: Document) -> list[dict]:
+    """Code and project links from the abstract and comment, and the paper's own from its text."""
+    links: list[dict] = []
+    seen: set[str] = set()
+
+    def add(url: str, context: str) -> None:
+        key = url_key(url)
+        if key not in seen:
+            seen.add(key)
+            links.append({"label": link_label(url, context), "url": url})
+
+    for url, context in find_urls(inp.abstract) + find_urls(inp.comment):
+        add(url, context)
+    # The body cites other people's code too: keep code and project pages the paper offers.
+    own = re.compile(
+        r"\b(?:our|we|available|released?|code|project page|homepage|website)\b", re.IGNORECASE
+    )
+    body = [doc.header, doc.abstract] + [
+        s.text for s in doc.sections if s.kind not in ("references", "appendix", "related")
+    ]
+    for part in body:
+        for url, context in find_urls(normalize(part)):
+            if is_code_or_page(url) and (part is doc.header or own.search(context)):
+                add(url, context)
+    return links
+
+
+def sentence_case(title: str) -> str:
+    """Title Case makes every title word look like a name to YAKE: keep only real names."""
+    words = title.split()
+    return " ".join(
+        w if i == 0 or not re.fullmatch(r"[A-Z][a-z-]+", w) else w.lower()
+        for i, w in enumerate(words)
+    )
+
+
+def overlaps(a: list[str], b: list[str]) -> bool:
+    """Keywords sharing most of their words say the same thing."""
+    common = len(set(a) & set(b))
+    shorter = min(len(set(a)), len(set(b)))
+    return common > 0 and (common >= 2 or common * 2 >= shorter)
+
+
+def find_keywords(title: str, text: str, language: str, count: int = 6) -> list[str]:
+    if language == "zh":
+        import jieba.analyse
+
+        candidates = jieba.analyse.extract_tags(f"{title}。{text}", topK=20)
+    else:
+        import yake
+
+        extractor = yake.KeywordExtractor(lan="en", n=3, dedup_lim=0.7, top=25)
+        candidates = [k for k, _ in extractor.extract_keywords(f"{sentence_case(title)}. {text}")]
+    # A phrase of the title or one the paper repeats is a better keyword than a one-off
+    # ("considerable attention due"); single common words ("dataset") come last.
+    haystack = f"{title} {text}".lower()
+
+    def weak(keyword: str) -> tuple[bool, bool]:
+        repeated = keyword.lower() in title.lower() or haystack.count(keyword.lower()) >= 2
+        return (not repeated, " " not in keyword.strip() and keyword.islower())
+
+    candidates = sorted(candidates, key=weak)
+    chosen: list[str] = []
+    for keyword in candidates:
+        keyword = keyword.strip(" .,;:-")
+        words = keyword.lower().split()
+        if not words or len(keyword) < 3 or any(w.isdigit() for w in words):
+            continue
+        if all(w in STOPWORDS for w in words) or words[0] in STOPWORDS or words[-1] in STOPWORDS:
+            continue
+        if any(overlaps(words, c.lower().split()) for c in chosen):
+            continue
+        # "Facial Animation" from a title reads better as the abstract writes it.
+        lowered = re.escape(keyword.lower())
+        if keyword.lower() != keyword and re.search(rf"(?<![\w/.-]){lowered}(?![\w/-])", text):
+            keyword = keyword.lower()
+        chosen.append(keyword)
+        if len(chosen) >= count:
+            break
+    return chosen
+
+
+# ---------------------------------------------------------------- the summary
+
+
+def summarize(inp: SummaryInput) -> tuple[str, dict, list[str]]:
+    """(language, fields, warnings) for one paper."""
+    warnings: list[str] = []
+    doc = split_document(inp.full_text) if inp.full_text.strip() else Document()
+    abstract = inp.abstract.strip() or doc.abstract
+    if not inp.full_text.strip():
+        warnings.append("written from the abstract alone: the paper's full text was not available")
+    elif not doc.sections:
+        warnings.append("no section headings found in the full text")
+    language = detect_language(f"{inp.title} {abstract}")
+    if inp.language != language:
+        warnings.append(
+            f"written in the paper's language ({language}), not the topic's ({inp.language}): "
+            "an LLM summary or an editor's translation is needed"
+        )
+
+    sentences = collect_sentences(abstract, doc)
+    rank(sentences)
+    abstract_sentences = in_kinds(sentences, "abstract")
+    has_body = any(s.kind != "abstract" for s in sentences)
+
+    tldr = pick(first_of(matching(abstract_sentences, PROPOSE), abstract_sentences, sentences), 1)
+    count = takeaway_count(len(sentences), has_body)
+    takeaways = pick(sentences, count, max_similarity=0.5)
+    if len(takeaways) < count:
+        takeaways = pick(sentences, count, max_similarity=1.01)
+    if len(takeaways) < MIN_TAKEAWAYS:
+        warnings.append(
+            f"only {len(takeaways)} key takeaway(s): the source has too few sentences for {MIN_TAKEAWAYS}"
+        )
+
+    intro = in_kinds(sentences, "intro")
+    opening = [s for s in intro[:5] if not PROPOSE.search(s.text) and not RESULT.search(s.text)]
+    before_claims = []
+    for sentence in abstract_sentences:
+        if PROPOSE.search(sentence.text):
+            break
+        before_claims.append(sentence)
+    background = first_of(opening[:2], before_claims[:2], abstract_sentences[:1])
+
+    related = in_kinds(sentences, "related")
+    early = in_kinds(sentences, "abstract", "intro")
+    not_ours = [s for s in related + early if not OURS.search(s.text)]
+    prior_candidates = first_of(
+        [s for s in not_ours if PRIOR.search(s.text) and PROBLEM.search(s.text)],
+        matching(in_kinds(not_ours, "related"), PROBLEM) + matching(not_ours, PRIOR),
+        matching(not_ours, PROBLEM),
+        related,
+    )
+    prior_work = pick(prior_candidates, 2, boost=PRIOR)
+
+    method_section = in_kinds(sentences, "method")
+    method = pick(first_of(matching(early, PROPOSE), method_section, abstract_sentences), 2) + pick(
+        method_section, 1, avoid=matching(early, PROPOSE)
+    )
+    method = sorted({s.index: s for s in method}.values(), key=lambda s: s.index)
+
+    context = {s.index for s in background + before_claims}
+    result_candidates = first_of(
+        [
+            s
+            for s in matching(in_kinds(sentences, "abstract", "experiments", "conclusion"), RESULT)
+            if s.index not in context
+        ],
+        in_kinds(sentences, "experiments"),
+        abstract_sentences[-2:],
+    )
+    results = pick(result_candidates, 3, boost=RESULT)
+
+    if method_section:
+        steps = pick(method_section, 5, boost=STEP)
+    else:
+        start = next((i for i, s in enumerate(abstract_sentences) if PROPOSE.search(s.text)), 0)
+        span = [s for s in abstract_sentences[start:] if not RESULT.search(s.text)]
+        steps = pick(span or abstract_sentences[start:], 5, boost=STEP, max_similarity=0.8)
+
+    conclusion = in_kinds(sentences, "conclusion")
+    claims = [s for s in abstract_sentences if s.index not in context]
+    significance = pick(
+        first_of(conclusion, matching(claims[1:], SIGNIFICANCE), abstract_sentences[-1:]),
+        2 if conclusion else 1,
+        boost=SIGNIFICANCE,
+    )
+
+    labels = ASSESSMENT_LABELS.get(language, ASSESSMENT_LABELS["en"])
+    assessment_lines = []
+    used: list[Sentence] = []
+    experiments = in_kinds(sentences, "experiments")
+    for label, pattern in zip(labels, (INNOVATION, RESULT, WORKLOAD), strict=True):
+        pool = matching(experiments, pattern) if pattern is WORKLOAD else []
+        chosen = pick(pool or matching(sentences, pattern), 1, avoid=used + background)
+        chosen = chosen or pick(sentences, 1, avoid=used)
+        if chosen:
+            used += chosen
+            assessment_lines.append(f"{label}: {chosen[0].text}")
+
+    keyword_text = abstract
+    if len(split_sentences(abstract)) < 4:
+        keyword_text += " " + join(intro[:10] + conclusion[:5])
+    affiliations = list(dict.fromkeys(a.strip() for a in inp.affiliations if a.strip()))
+    if not affiliations:
+        affiliations = find_affiliations(inp.first_page_text or doc.header, inp.authors)
+
+    fields = {
+        "tldr": join(tldr),
+        "key_takeaways": [s.text for s in takeaways],
+        "title_translation": normalize(inp.title),
+        "affiliations": affiliations,
+        "keywords": find_keywords(normalize(inp.title), keyword_text, language),
+        "links": find_links(inp, doc),
+        "background": join(background),
+        "prior_work": join(prior_work),
+        "method": join(method),
+        "results": join(results),
+        "method_steps": [s.text for s in steps],
+        "significance": join(significance),
+        "assessment": "\n".join(assessment_lines),
+    }
+    for name in ("prior_work", "results", "significance", "assessment"):
+        if not fields[name]:
+            warnings.append(f"no sentence of the paper fits '{name}'")
+    fields = validate_fields(fields, min_takeaways=min(MIN_TAKEAWAYS, len(takeaways)))
+    return language, fields, warnings
