@@ -21,8 +21,6 @@ logger = logging.getLogger(__name__)
 
 LOCK_KEY = "digest:arxiv:lock"
 LAST_KEY = "digest:arxiv:last"
-# A turn that is never released (a killed worker) frees itself after this long.
-LOCK_TIMEOUT_SECONDS = 120
 
 
 def user_agent() -> str:
@@ -41,12 +39,18 @@ def _redis_turn(delay: float) -> Iterator[None]:
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    with client.lock(LOCK_KEY, timeout=LOCK_TIMEOUT_SECONDS, blocking_timeout=None):
+    # A turn that is never released (a killed worker) frees itself after the lock's time-out.
+    lock = client.lock(LOCK_KEY, timeout=settings.ARXIV_LOCK_TIMEOUT_SECONDS)
+    lock.acquire()
+    try:
         _wait(float(client.get(LAST_KEY) or 0), delay)
+        yield
+    finally:
+        client.set(LAST_KEY, time.time())
         try:
-            yield
-        finally:
-            client.set(LAST_KEY, time.time())
+            lock.release()
+        except redis.exceptions.LockError:
+            logger.warning("The arXiv turn outlived its lock time-out")
 
 
 @contextlib.contextmanager

@@ -127,7 +127,8 @@ class FakeArxiv:
 
     def __init__(self) -> None:
         self.answers: list[Answer] = []
-        self.files: dict[str, Answer] = {}
+        # path -> answer, or a list of answers given in turn (the last one repeats).
+        self.files: dict[str, Answer | list[Answer]] = {}
         # arXiv id -> licence URL served by the OAI-PMH stand-in ("" for none).
         self.licences: dict[str, str] = {}
         self.requests: list[dict] = []
@@ -147,6 +148,8 @@ class FakeArxiv:
                 fake.times.append(time.monotonic())
                 if split.path in fake.files:
                     answer = fake.files[split.path]
+                    if isinstance(answer, list):
+                        answer = answer.pop(0) if len(answer) > 1 else answer[0]
                 elif split.path == "/oai":
                     identifier = parse_qs(split.query).get("identifier", [""])[0]
                     arxiv_id = identifier.removeprefix("oai:arXiv.org:")
@@ -180,6 +183,9 @@ class FakeArxiv:
     @property
     def api_url(self) -> str:
         return self.url + "/api/query"
+
+    def hits(self, path: str) -> int:
+        return sum(1 for r in self.requests if r["path"] == path)
 
     def queries(self) -> list[dict]:
         return [r["query"] for r in self.requests if r["path"] == "/api/query"]
