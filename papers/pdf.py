@@ -102,6 +102,22 @@ def _join_lines(lines: list[str], hyphenated_words: set[str]) -> str:
     return out
 
 
+def _block_text(block: "_Block", hyphenated_words: set[str]) -> str:
+    """A block's text; a line that stops well before the block's right edge ends a paragraph
+    (headings such as "1 Introduction" share a block with the paragraph under them)."""
+    paragraphs, current = [], []
+    right = block.rect[2]
+    slack = max(20.0, 0.15 * _width(block.rect))
+    for line, rect in zip(block.lines, block.line_rects, strict=True):
+        current.append(line)
+        if rect[2] < right - slack and not line.endswith("-"):
+            paragraphs.append(current)
+            current = []
+    if current:
+        paragraphs.append(current)
+    return "\n".join(_join_lines(p, hyphenated_words) for p in paragraphs)
+
+
 # Download
 
 
@@ -585,7 +601,7 @@ def _render(page, region, dpi: int, thumb_width: int) -> tuple[tuple, bytes, byt
     image = pixmap.tobytes("png")
     width, height = pixmap.width, pixmap.height
     if width > thumb_width:
-        zoom = (thumb_width - 0.5) / clip.width
+        zoom = (thumb_width - 2) / clip.width  # pixel edges round outwards
         thumb = page.get_pixmap(clip=clip, matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
         thumbnail = thumb.tobytes("png")
     else:
@@ -686,8 +702,7 @@ def extract_pdf(
         for block in blocks:
             hyphenated.update(w.lower() for w in _WORD.findall(block.text) if "-" in w)
     page_texts = [
-        clean_text("\n\n".join(_join_lines(b.lines, hyphenated) for b in blocks))
-        for blocks in pages
+        clean_text("\n\n".join(_block_text(b, hyphenated) for b in blocks)) for blocks in pages
     ]
     text = clean_text("\n\n".join(page_texts))
     letters = sum(1 for ch in text if ch.isalnum())

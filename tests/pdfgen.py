@@ -245,12 +245,11 @@ def _draw_vector(page, rect, rng, writer) -> None:
 def _draw_wide(page, rect, rng, writer) -> None:
     """An overview diagram: boxes joined by arrows (vector) with one embedded picture."""
     shape = page.new_shape()
-    boxes = 4
-    step = rect.width / boxes
+    boxes, gap = 4, 30.0
+    box_w = (rect.width - gap * (boxes - 1)) / boxes
     for i in range(boxes):
-        box = pymupdf.Rect(
-            rect.x0 + i * step + 10, rect.y0 + 20, rect.x0 + (i + 1) * step - 20, rect.y1 - 20
-        )
+        x0 = rect.x0 + i * (box_w + gap)
+        box = pymupdf.Rect(x0, rect.y0, x0 + box_w, rect.y1)
         if i == 0:
             page.insert_image(box, stream=_png(int(box.width), int(box.height), rng))
         else:
@@ -259,9 +258,11 @@ def _draw_wide(page, rect, rng, writer) -> None:
             writer.append((box.x0 + 6, box.y0 + 14), f"stage {i}", font=FONT, fontsize=7)
         if i < boxes - 1:
             y = (box.y0 + box.y1) / 2
-            shape.draw_line((box.x1 + 2, y), (box.x1 + 28, y))
-            shape.draw_polyline([(box.x1 + 24, y - 3), (box.x1 + 28, y), (box.x1 + 24, y + 3)])
-            shape.finish(color=(0, 0, 0), width=0.8)
+            shape.draw_line((box.x1 + 2, y), (box.x1 + gap - 2, y))
+            shape.draw_polyline(
+                [(box.x1 + gap - 6, y - 3), (box.x1 + gap - 2, y), (box.x1 + gap - 6, y + 3)]
+            )
+            shape.finish(color=(0, 0, 0), width=0.8, closePath=False)
     shape.commit()
 
 
