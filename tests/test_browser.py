@@ -1,0 +1,132 @@
+"""The site in a real browser (Debian's Chromium through Playwright): navigation, figures, math."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+CC_BY = "http://creativecommons.org/licenses/by/4.0/"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _allow_database_beside_playwright():
+    # Playwright's sync API keeps an event loop running in this thread; the database calls
+    # made here (and the flush after each test) are still plain synchronous ones.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        yield
+
+
+def reload_middleware(live_server) -> None:
+    """The live server is started once per session, with the middleware of the real settings
+    (HTTPS redirect on); rebuild it so this test's settings apply."""
+    app = live_server.thread.httpd.get_app()
+    while app is not None:
+        if hasattr(app, "load_middleware"):
+            app.load_middleware()
+        app = getattr(app, "application", None)
+
+
+@pytest.fixture
+def site(transactional_db, settings, live_server):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.SECURE_SSL_REDIRECT = False
+    reload_middleware(live_server)
+    cache.clear()
+    topic = make_topic("Talking Head Generation", language="en")
+    papers = []
+    for n in range(3):
+        paper = make_paper(
+            topic=topic,
+            title=f"Audio-driven heads with $\\alpha_{n}$-blending and $O(n^2)$ cost, part {n}",
+            abstract="We render faces at $256 \\times 256$ in real time.\nIt works.",
+            comment="11 pages, 5 figures",
+            tags=["talking head", "cs.CV"],
+            license=CC_BY,
+        )
+        make_summary(
+            paper,
+            tldr="A one-line summary of the paper.",
+            title_translation="音频驱动的说话人头部",
+            background="Talking heads are hard.",
+            method="A diffusion model.",
+        )
+        make_figure(paper, caption="Figure 1: The pipeline of the method.")
+        make_figure(paper, caption="Figure 2: Qualitative results.")
+        papers.append(paper)
+    digest = make_digest(topic, papers, date=dt.date(2024, 10, 12))
+    yield live_server.url, digest
+    cache.clear()
+
+
+def test_read_the_site(site, page):
+    base, digest = site
+    page.goto(base + "/")
+    assert page.title() == "arXiv Daily Digest" or page.title()
+    page.get_by_role("link", name="Tags", exact=True).click()
+    page.get_by_role("link", name="talking head").first.click()
+    assert page.url.endswith("/tags/talking-head/")
+    assert page.locator("article.paper-item").count() == 3
+
+    page.goto(base + "/")
+    page.get_by_role("link", name="Talking Head Generation").first.click()
+    assert page.url.endswith("/topics/talking-head-generation/2024-10-12/")
+
+    # Math in titles and abstracts is typeset by the site's own KaTeX.
+    page.wait_for_selector(".digest-paper h2 .katex")
+    assert page.locator(".digest-paper .abstract .katex").count() == 3
+
+    gallery = page.locator("details.figures").first
+    image = gallery.locator("img").first
+    assert not image.is_visible()
+    gallery.locator("summary").click()
+    image.wait_for(state="visible")
+    assert image.get_attribute("alt") == "Figure 1: The pipeline of the method."
+    page.wait_for_function("document.querySelector('details.figures[open] img').naturalWidth > 0")
+
+    # Click to enlarge, Escape to close.
+    gallery.locator("a.figure-link").first.click()
+    page.wait_for_selector("dialog.lightbox[open] img")
+    page.keyboard.press("Escape")
+    page.wait_for_selector("dialog.lightbox[open]", state="detached", timeout=2000)
+
+    analysis = page.locator("details.analysis").first
+    analysis.locator("summary").click()
+    assert analysis.get_by_text("A diffusion model.").is_visible()
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path=ARTIFACTS / "digest-desktop.png", full_page=False)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.reload()
+    page.wait_for_selector(".digest-paper h2 .katex")
+    page.evaluate("window.scrollTo(0, 0)")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the digest page scrolls sideways on a phone"
+    page.screenshot(path=ARTIFACTS / "digest-phone.png", full_page=False)
+
+
+def test_keyboard_and_dark_mode(site, browser):
+    base, digest = site
+    context = browser.new_context(color_scheme="dark", viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    try:
+        page.goto(base + digest.get_absolute_url())
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip-link"
+        background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+        assert background == "rgb(21, 23, 28)"
+        page.wait_for_selector(".digest-paper h2 .katex")
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=ARTIFACTS / "digest-dark.png")
+    finally:
+        context.close()
