@@ -76,6 +76,8 @@ def test_paper_list_filters_by_all_tags_and_searches(client, db):
     assert "Only nerf" not in body and "Hidden both" not in body
     # The chips remove one tag each.
     assert 'href="?tag=avatar"' in body and 'href="?tag=nerf"' in body
+    # A paper's tags narrow the list further.
+    assert 'href="/papers/?tag=nerf&amp;tag=avatar"' in body
     make_summary(both, tldr="A zebra-striped summary sentence.")
     for query in ["zebra-striped", "gaussian", "hopper", both.arxiv_id]:
         body = client.get("/papers/", {"q": query}).content.decode()
