@@ -7,6 +7,10 @@ class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from papers import signals
+        from django.db.models.signals import post_delete
+
+        from papers import schedules, signals
+        from papers.models import Topic
 
         signals.connect()
+        post_delete.connect(schedules.remove_topic_schedule, sender=Topic)

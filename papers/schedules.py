@@ -54,3 +54,10 @@ def ensure_retry_schedule() -> PeriodicTask:
         defaults={"task": "papers.tasks.retry_failed_papers", "interval": every_hour},
     )
     return task
+
+
+def remove_topic_schedule(sender, instance: Topic, **kwargs) -> None:
+    """post_delete receiver: a deleted topic's periodic run goes with it."""
+    PeriodicTask.objects.filter(
+        task="papers.tasks.fetch_topic", args=json.dumps([instance.pk])
+    ).delete()

@@ -19,6 +19,8 @@ RELIABLE = {
     "acks_late": True,
     "retry_on_worker_lost": True,
     "max_retries": 3,
+    # Also the wait before running a task again after its worker process died.
+    "default_retry_delay": 10,
 }
 
 

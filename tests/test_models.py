@@ -135,3 +135,11 @@ def test_each_topic_gets_an_editable_daily_schedule():
     assert task.crontab.hour == "22"
     assert PeriodicTask.objects.filter(task="papers.tasks.fetch_topic").count() == 1
     assert PeriodicTask.objects.filter(task="papers.tasks.retry_failed_papers").exists()
+
+
+def test_a_deleted_topic_takes_its_schedule_along():
+    topic = make_topic("Gone")
+    topic.delete()
+    assert not PeriodicTask.objects.filter(task="papers.tasks.fetch_topic").exists()
+    make_topic("Gone")
+    assert PeriodicTask.objects.filter(task="papers.tasks.fetch_topic").count() == 1
