@@ -219,7 +219,7 @@ class PdfExtraction:
 # Page geometry helpers (rects are plain tuples x0, y0, x1, y1)
 
 CAPTION_RE = re.compile(
-    r"^\s*(?P<kind>Figure|FIGURE|Fig\.|FIG\.|Table|TABLE|Tab\.)\s*(?P<number>S?\d{1,3})\s*(?P<sep>[:.|])"
+    r"^\s*(?P<kind>Figure|FIGURE|Fig\.|FIG\.|Table|TABLE|Tab\.)\s*(?P<number>S?\d{1,3})\s*(?P<sep>[:.|\u2014\u2013])"
 )
 _CAPTION_HINT = re.compile(r"^\s*(?:Fig|FIG|Tab|TAB)", re.MULTILINE)
 MIN_FIGURE = 60.0  # points: smaller regions are logos and icons
@@ -255,6 +255,7 @@ class _Block:
     rect: tuple
     lines: list[str]
     line_rects: list[tuple]
+    rotated: bool = False
 
     @property
     def text(self) -> str:
@@ -271,8 +272,8 @@ class _Block:
         short pieces side by side or a single row."""
         if _width(self.rect) < min_width or self.rows < 2:
             return False
-        widths = sorted(_width(r) for r in self.line_rects)
-        return widths[len(widths) // 2] >= 0.6 * _width(self.rect)
+        long_lines = sum(1 for r in self.line_rects if _width(r) >= 0.6 * _width(self.rect))
+        return long_lines >= 2
 
 
 @dataclass
@@ -305,6 +306,15 @@ def _caption_may_start(previous_line: str) -> bool:
     return len(previous_line) < 25 or previous_line[-1:] in ".:)"
 
 
+def text_of_line(line: dict) -> str:
+    return "".join(s["text"] for s in line["spans"]).strip()
+
+
+def _same_row(left, right) -> bool:
+    overlap = min(left[3], right[3]) - max(left[1], right[1])
+    return overlap > 0.5 * min(_height(left), _height(right)) and right[0] >= left[2] - 1
+
+
 def _page_blocks(page) -> tuple[list[_Block], dict]:
     """Text blocks of a page as lists of lines; a caption start always begins a new block."""
     import pymupdf
@@ -317,14 +327,26 @@ def _page_blocks(page) -> tuple[list[_Block], dict]:
             continue
         current = None
         for line in b["lines"]:
-            if abs(line["dir"][1]) > 0.1:
-                continue  # rotated text: margin stamps
-            text = "".join(s["text"] for s in line["spans"]).strip()
+            text = text_of_line(line)
             if not text:
                 continue
             rect = tuple(line["bbox"])
-            if current is None or (
-                CAPTION_RE.match(text) and _caption_may_start(current.lines[-1])
+            if abs(line["dir"][1]) > 0.1:
+                # rotated text: axis titles in charts, stamps in the margin; never running text
+                blocks.append(_Block(rect, [text], [rect], rotated=True))
+                current = None
+                continue
+            if current is not None and _same_row(current.line_rects[-1], rect):
+                # pieces of one row ("1" and "Introduction") make one line
+                current.lines[-1] += " " + text
+                current.line_rects[-1] = _union(current.line_rects[-1], rect)
+                current.rect = _union(current.rect, rect)
+                continue
+            if (
+                current is None
+                or (CAPTION_RE.match(text) and _caption_may_start(current.lines[-1]))
+                or rect[1] - current.rect[3] > 0.8 * _height(rect)  # a wide vertical gap
+                or _x_overlap(rect, current.rect[0], current.rect[2]) <= 0
             ):
                 current = _Block(rect, [text], [rect])
                 blocks.append(current)
@@ -340,7 +362,7 @@ def _captions(blocks: list[_Block], page_width: float, two_column: bool) -> list
     mid = page_width / 2
     for block in blocks:
         match = CAPTION_RE.match(block.lines[0])
-        if not match:
+        if not match or block.rotated:
             continue
         kind = match.group("kind")
         raw = match.group("number")
@@ -419,7 +441,8 @@ def _find_region(
         elif block.is_body(barrier_width):
             barriers.append(r)
         elif page_height * EDGE < r[1] and r[3] < page_height * (1 - EDGE):
-            soft.append(r)
+            if _height(r) < 0.2 * page_height:  # not a stamp down the margin
+                soft.append(r)
 
     best = None
     for above in (True, False):
@@ -486,7 +509,9 @@ def _page_figures(page, blocks: list[_Block]) -> list[_Found]:
 
 def _reading_order(blocks: list[_Block], width: float) -> list[_Block]:
     """Blocks in reading order: full-width blocks cut the page into bands; in each band the left
-    column is read before the right one."""
+    column is read before the right one. A one-column page is read top to bottom."""
+    if not _is_two_column(blocks, width):
+        return sorted(blocks, key=lambda b: (round(b.rect[1]), b.rect[0]))
     mid = width / 2
     full, columns = [], []
     for block in blocks:
@@ -528,7 +553,9 @@ def _affiliations(data: dict, page_height: float) -> list[str]:
         if b.get("type") != 0:
             continue
         for line in b["lines"]:
-            spans = [s for s in line["spans"] if s["text"].strip()]
+            spans = list(line["spans"])
+            while spans and not spans[0]["text"].strip():
+                spans.pop(0)
             if spans:
                 lines.append((tuple(line["bbox"]), spans))
     if not lines:
@@ -549,9 +576,11 @@ def _affiliations(data: dict, page_height: float) -> list[str]:
     head = [(r, s) for r, s in lines if r[3] <= stop + 1 and r[1] > page_height * EDGE]
     if not head:
         return []
-    biggest = max(max(s["size"] for s in spans) for _, spans in head)
+    # the title: the largest type among lines of some length (not a big letter in a picture)
+    titled = [(r, s) for r, s in head if sum(ch.isalpha() for ch in text_of(s)) >= 8] or head
+    biggest = max(max(s["size"] for s in spans) for _, spans in titled)
     title_bottom = max(
-        (r[3] for r, spans in head if max(s["size"] for s in spans) >= biggest - 0.5),
+        (r[3] for r, spans in titled if max(s["size"] for s in spans) >= biggest - 0.5),
         default=0.0,
     )
     found: list[str] = []
@@ -728,7 +757,8 @@ def _page_text_blocks(blocks: list[_Block], regions: list[tuple], rect) -> list[
     kept = [
         b
         for b in blocks
-        if b.rect[3] >= height * EDGE
+        if not b.rotated
+        and b.rect[3] >= height * EDGE
         and b.rect[1] <= height * (1 - EDGE)
         and not any(_center_inside(b.rect, r) for r in regions)
     ]

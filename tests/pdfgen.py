@@ -272,16 +272,15 @@ def _place_figure(layout: _Layout, spec: dict, number: int, expected: list) -> N
     wide = kind == "wide"
     style = spec.get("style", "Figure {n}:")
     caption = f"{style.format(n=number)} {spec['caption']}"
-    if wide and layout.columns == 2:
-        x0, width = layout.left, layout.right - layout.left
-    else:
-        x0, width = layout.x(), layout.col_w
+    full = wide and layout.columns == 2
+    width = layout.right - layout.left if full else layout.col_w
     graphic_h = spec.get("height") or (width * (0.3 if wide else 0.6))
     cap_lines = layout.caption_lines(caption, width)
     cap_h = len(cap_lines) * (CAPTION_SIZE + 2.5)
     total = graphic_h + 8 + cap_h + 14
-    if not (wide and layout.columns == 2):
+    if not full:
         layout.room(total)
+    x0 = layout.left if full else layout.x()
     page = layout.page
     y = layout.y + 4
     above = spec.get("caption_above", False)
@@ -312,7 +311,7 @@ def _place_figure(layout: _Layout, spec: dict, number: int, expected: list) -> N
             "bbox": tuple(rect),
         }
     )
-    if wide and layout.columns == 2:
+    if full:
         layout.top = layout.y = y + total
     else:
         layout.y = y + total
@@ -492,6 +491,29 @@ def make_paper_pdf(
     }
     doc.close()
     return result
+
+
+def truth_from_links(path: Path) -> dict[str, tuple[int, tuple]]:
+    """{"Figure N": (page, region)} of a LaTeX-made fixture whose figure bodies are wrapped in
+    invisible links "truth:N" (see tests/fixtures/pdfs/common.tex)."""
+    truth: dict[str, tuple[int, tuple]] = {}
+    with pymupdf.open(path) as doc:
+        for page in doc:
+            for link in page.get_links():
+                uri = link.get("uri") or ""
+                if uri.startswith("truth:"):
+                    label = "Figure " + uri.split(":", 1)[1]
+                    r = tuple(link["from"])
+                    if label in truth:
+                        old = truth[label][1]
+                        r = (
+                            min(old[0], r[0]),
+                            min(old[1], r[1]),
+                            max(old[2], r[2]),
+                            max(old[3], r[3]),
+                        )
+                    truth[label] = (page.number + 1, r)
+    return truth
 
 
 # Broken and unusual files

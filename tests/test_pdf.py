@@ -365,12 +365,29 @@ def test_download_refused_connection_is_transient(tmp_path):
     assert info.value.transient
 
 
-def test_committed_latex_fixtures_when_present():
-    # small papers compiled with LaTeX (sources next to them); see tests/measure_figures.py
-    pdfs = sorted(FIXTURES.glob("*.pdf"))
-    if not pdfs:
-        pytest.skip("no LaTeX-made fixtures")
-    for path in pdfs:
-        result = extract_pdf(path)
-        source = path.with_suffix(".tex").read_text(encoding="utf-8")
-        assert len(result.figures) == source.count("\\begin{figure")
+LATEX_AFFILIATIONS = {
+    "twocolumn.pdf": ["University of Cambridge", "Google Research"],
+    "onecolumn.pdf": [
+        "Eindhoven University of Technology",
+        "Massachusetts Institute of Technology",
+    ],
+    "journal-fig.pdf": ["Institute of Physics, Example Laboratory"],
+    "nature-bar.pdf": ["King's College London", "MRC Laboratory of Molecular Biology"],
+}
+
+
+@pytest.mark.parametrize("name", sorted(LATEX_AFFILIATIONS))
+def test_latex_made_papers(name):
+    # small papers compiled with pdflatex from the .tex next to them; their figure bodies are
+    # wrapped in invisible "truth:N" links that mark where each figure really is
+    path = FIXTURES / name
+    truth = pdfgen.truth_from_links(path)
+    assert len(truth) == path.with_suffix(".tex").read_text().count("\\begin{figure")
+    result = extract_pdf(path)
+    assert [f.label for f in result.figures] == sorted(truth)
+    for figure in result.figures:
+        page, region = truth[figure.label]
+        assert figure.page == page
+        assert _overlap(figure.bbox, region) > 0.95, figure.label
+        assert _area(figure.bbox) < 1.3 * _area(region), figure.label
+    assert result.affiliations == LATEX_AFFILIATIONS[name]
