@@ -219,7 +219,7 @@ class PdfExtraction:
 # Page geometry helpers (rects are plain tuples x0, y0, x1, y1)
 
 CAPTION_RE = re.compile(
-    r"^\s*(?P<kind>Figure|FIGURE|Fig\.|FIG\.|Table|TABLE|Tab\.)\s*(?P<number>S?\d{1,3})\s*(?P<sep>[:.|\u2014\u2013])"
+    r"^\s*(?P<kind>Figure|FIGURE|Fig\.|FIG\.|Table|TABLE|Tab\.)\s*(?P<number>S?\d{1,3}(?:[.-]\d{1,3})?)\s*(?P<sep>[:.|\u2014\u2013])"
 )
 _CAPTION_HINT = re.compile(r"^\s*(?:Fig|FIG|Tab|TAB)", re.MULTILINE)
 MIN_FIGURE = 60.0  # points: smaller regions are logos and icons
@@ -444,6 +444,9 @@ def _find_region(
             if _height(r) < 0.2 * page_height:  # not a stamp down the margin
                 soft.append(r)
 
+    # framed words and rules inside running text are not pictures
+    hard = [(i, r) for i, r in hard if not any(_center_inside(r, b) for b in barriers)]
+
     best = None
     for above in (True, False):
         if above:
@@ -468,10 +471,14 @@ def _find_region(
             frontier = min(frontier, r[1]) if above else max(frontier, r[3])
             if index >= 0 or (figure is not None and distance <= LABEL_GAP):
                 figure = region  # labels right next to a picture belong to it; other text not
+        # a caption on top of its figure is the exception: prefer the figure above on a near tie
+        score = (gap or 0.0) + (0.0 if above else 4.0)
+        if figure is None and caption.is_figure and region is not None:
+            # a figure made of text only (big glyphs, a screen listing): weaker evidence
+            if _width(region) >= MIN_FIGURE and _height(region) >= 40:
+                figure, score = region, score + 10.0
         if figure is None:
             continue
-        # a caption on top of its figure is the exception: prefer the figure above on a near tie
-        score = gap + (0.0 if above else 4.0)
         if best is None or score < best.gap:
             best = _Found(caption, figure, score)
     return best
