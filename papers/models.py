@@ -8,7 +8,8 @@ import re
 import secrets
 
 from django.conf import settings
-from django.db import models
+from django.contrib.postgres.search import SearchVector, SearchVectorField
+from django.db import connection, models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -215,6 +216,9 @@ class Paper(models.Model):
         default=list, blank=True, help_text=_('Ordered list of {"name": ..., "affiliation": ...}')
     )
     authors_text = models.TextField(blank=True, editable=False)
+    # PostgreSQL full-text search over title, authors, abstract and summaries (GIN-indexed there;
+    # unused on SQLite). Kept current by update_search_vector().
+    search_vector = SearchVectorField(null=True, editable=False)
     abstract = models.TextField(blank=True)
     comment = models.TextField(blank=True)
     journal_ref = models.TextField(blank=True)
@@ -259,7 +263,9 @@ class Paper(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = PaperQuerySet.as_manager()
-    history = HistoricalRecords(excluded_fields=["full_text", "first_page_text", "authors_text"])
+    history = HistoricalRecords(
+        excluded_fields=["full_text", "first_page_text", "authors_text", "search_vector"]
+    )
 
     class Meta:
         ordering = ["-published", "-id"]
@@ -276,9 +282,24 @@ class Paper(models.Model):
         if self.status == Status.PUBLISHED and not self.published_at:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)
+        self.update_search_vector()
 
     def get_absolute_url(self) -> str:
         return reverse("papers:paper_detail", args=[self.arxiv_id])
+
+    def update_search_vector(self) -> None:
+        if connection.vendor != "postgresql":
+            return
+        summary_text = " ".join(
+            " ".join([s.tldr, s.title_translation, " ".join(s.keywords or [])])
+            for s in self.summaries.all()
+        )
+        Paper.objects.filter(pk=self.pk).update(
+            search_vector=SearchVector("title", weight="A", config="english")
+            + SearchVector("authors_text", weight="A", config="simple")
+            + SearchVector("abstract", weight="B", config="english")
+            + SearchVector(models.Value(summary_text), weight="C", config="simple")
+        )
 
     @property
     def versioned_id(self) -> str:
@@ -401,6 +422,10 @@ class Summary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper.arxiv_id} [{self.language}]"
+
+    def save(self, *args, **kwargs) -> None:
+        super().save(*args, **kwargs)
+        self.paper.update_search_vector()
 
     def lock(self, user=None) -> None:
         self.locked = True

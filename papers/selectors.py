@@ -8,7 +8,7 @@ import datetime as dt
 import math
 
 from django.db import connection
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -75,24 +75,17 @@ def search_papers(queryset: QuerySet, text: str) -> QuerySet:
 
 
 def _search_postgres(queryset: QuerySet, text: str) -> QuerySet:
-    from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+    """Ranked full-text search on Paper.search_vector (GIN-indexed; see Paper.update_search_vector).
 
-    # Titles and abstracts are English: stemmed. Summaries may be Chinese: the simple config.
-    paper_vector = (
-        SearchVector("title", weight="A", config="english")
-        + SearchVector("authors_text", weight="A", config="simple")
-        + SearchVector("abstract", weight="B", config="english")
-    )
+    Titles and abstracts are indexed stemmed (English), authors and summaries as plain words.
+    """
+    from django.contrib.postgres.search import SearchQuery, SearchRank
+
     english = SearchQuery(text, config="english", search_type="websearch")
     simple = SearchQuery(text, config="simple", search_type="websearch")
-    summary_vector = SearchVector("tldr", "title_translation", config="simple")
-    summary_match = Summary.objects.annotate(document=summary_vector).filter(
-        paper=OuterRef("pk"), document=simple
-    )
     return (
-        queryset.annotate(document=paper_vector, summary_match=Exists(summary_match))
-        .filter(Q(document=english) | Q(summary_match=True))
-        .annotate(rank=SearchRank(paper_vector, english))
+        queryset.filter(Q(search_vector=english) | Q(search_vector=simple))
+        .annotate(rank=SearchRank(F("search_vector"), english | simple))
         .order_by("-rank", "-published", "-id")
     )
 
