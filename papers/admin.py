@@ -24,6 +24,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag as TaggitTag
 
 from papers import admin_views, tasks
+from papers.admin_markdown import export_digests_action, import_digest_view
 from papers.models import (
     SUMMARY_FIELDS,
     Digest,
@@ -931,7 +932,7 @@ class DigestAdmin(SimpleHistoryAdmin):
     search_fields = ("title", "topic__name")
     list_select_related = ("topic",)
     inlines = (DigestEntryInline,)
-    actions = ("publish", "unpublish", "hide")
+    actions = ("publish", "unpublish", "hide", export_digests_action)
     fields = ("topic", "date", "title", "status", "intro", "add_papers", "cover")
 
     def get_urls(self):
@@ -940,7 +941,12 @@ class DigestAdmin(SimpleHistoryAdmin):
                 "<path:object_id>/preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name="papers_digest_preview",
-            )
+            ),
+            path(
+                "import/",
+                self.admin_site.admin_view(import_digest_view),
+                name="papers_digest_import",
+            ),
         ]
         return extra + super().get_urls()
 

@@ -117,6 +117,11 @@ def form_fields(response, form_id: str) -> dict:
     return dict(reader.fields)
 
 
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def editor(db) -> User:
     return make_editor()
@@ -714,3 +719,23 @@ def test_topic_list_marks_a_failed_last_run(editor_client):
     PipelineRun.objects.create(topic=topic, status=PipelineRun.State.FAILED)
     html = editor_client.get(reverse("admin:papers_topic_changelist")).content.decode()
     assert 'class="run-failed"' in html
+
+
+# Markdown import and export, wired into the digest admin
+
+
+def test_digest_list_links_to_the_markdown_import_and_exports(editor_client, world):
+    changelist = editor_client.get(reverse("admin:papers_digest_changelist"))
+    import_url = reverse("admin:papers_digest_import")
+    assert import_url == "/admin/papers/digest/import/"
+    assert import_url in changelist.content.decode()
+    page = editor_client.get(import_url)
+    assert page.status_code == 200 and 'type="file"' in page.content.decode()
+
+    response = editor_client.post(
+        reverse("admin:papers_digest_changelist"),
+        {"action": "export_digests_action", "_selected_action": [world["digest"].pk]},
+    )
+    assert response.status_code == 200
+    assert "attachment" in response["Content-Disposition"]
+    assert world["paper"].title in response.content.decode()
