@@ -963,7 +963,12 @@ class DigestAdmin(SimpleHistoryAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         request._digest_being_edited = obj
-        return super().get_form(request, obj, change=change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
+        cover = form.base_fields.get("cover")
+        if cover is not None and hasattr(cover.widget, "widget"):
+            # Plain radio buttons: the add/change/delete figure links make no sense here.
+            cover.widget = cover.widget.widget
+        return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "cover":
