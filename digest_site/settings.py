@@ -258,6 +258,8 @@ SUMMARIZER = _setting("SUMMARIZER", _choice("extractive", "openai"), "extractive
 LLM_BASE_URL = _setting("LLM_BASE_URL", _url, "https://api.openai.com/v1")
 LLM_API_KEY = _setting("LLM_API_KEY", str, "")
 LLM_MODEL = _setting("LLM_MODEL", str, "gpt-4o-mini")
+LLM_TIMEOUT = _setting("LLM_TIMEOUT", _non_negative_float, 120.0)
+LLM_MAX_INPUT_TOKENS = _setting("LLM_MAX_INPUT_TOKENS", _positive_int, 12000)
 SUMMARY_LANGUAGE = _setting("SUMMARY_LANGUAGE", _choice("en", "zh"), "en")
 if SUMMARIZER == "openai" and not LLM_API_KEY and "api.openai.com" in LLM_BASE_URL:
     raise ImproperlyConfigured("Setting LLM_API_KEY is required when SUMMARIZER=openai")

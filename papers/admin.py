@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag as TaggitTag
 
-from papers import admin_views, tasks
+from papers import admin_views, pipeline, tasks
 from papers.admin_markdown import export_digests_action, import_digest_view
 from papers.models import (
     SUMMARY_FIELDS,
@@ -404,30 +404,6 @@ class TopicPaperInline(admin.TabularInline):
         return False
 
 
-def regenerate_summaries(papers, *, discard_locks: bool) -> tuple[int, list[str]]:
-    """Rewrite the papers' summaries; locked ones are kept unless `discard_locks`."""
-    from papers import pipeline
-
-    done, errors = 0, []
-    for paper in papers:
-        try:
-            with transaction.atomic():
-                if discard_locks:
-                    for summary in paper.summaries.filter(locked=True):
-                        summary.locked = False
-                        summary.locked_by = None
-                        summary.locked_at = None
-                        summary.stale = True
-                        summary._change_reason = "Lock discarded by an editor to regenerate"
-                        summary.save()
-                paper.summaries.filter(locked=False).update(stale=True)
-            pipeline.summarize_paper(paper)
-            done += 1
-        except Exception as exc:  # noqa: BLE001 - one failing paper must not stop the others
-            errors.append(f"{paper.arxiv_id}: {exc}")
-    return done, errors
-
-
 @admin.register(Paper)
 class PaperAdmin(SimpleHistoryAdmin):
     list_display = (
@@ -609,7 +585,7 @@ class PaperAdmin(SimpleHistoryAdmin):
         permissions=["change"],
     )
     def regenerate_summaries(self, request, queryset):
-        done, errors = regenerate_summaries(queryset, discard_locks=False)
+        done, errors = pipeline.regenerate_summaries(queryset, discard_locks=False)
         self.report_regenerated(request, done, errors)
 
     @admin.action(
@@ -618,7 +594,7 @@ class PaperAdmin(SimpleHistoryAdmin):
     )
     def regenerate_discarding_locks(self, request, queryset):
         if request.POST.get("confirm") == "yes":
-            done, errors = regenerate_summaries(queryset, discard_locks=True)
+            done, errors = pipeline.regenerate_summaries(queryset, discard_locks=True)
             self.report_regenerated(request, done, errors)
             return None
         papers = list(

@@ -227,13 +227,19 @@ def process_paper(paper_id: int) -> Paper:
     paper = Paper.objects.get(pk=paper_id)
     if paper.license_checked_at is None:
         check_licence(paper)
-    if paper.state in (Paper.State.FETCHED, Paper.State.FAILED):
+    needs_pdf = paper.state == Paper.State.FETCHED or not paper.pdf_file
+    failed_before = paper.state == Paper.State.FAILED
+    if needs_pdf:
         extract_paper(paper)
-    summarize_paper(paper)
+    pdf_ok = not needs_pdf or paper.state != Paper.State.FAILED
+    summary_ok = summarize_paper(paper)
     tag_paper(paper)
-    if paper.state != Paper.State.FAILED:
+    if pdf_ok and summary_ok:
         paper.state = Paper.State.DONE
-        paper.save(update_fields=["state", "updated_at"])
+        if failed_before:
+            paper.last_error = ""
+            paper.next_attempt_at = None
+        paper.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
     return paper
 
 
@@ -341,8 +347,12 @@ def store_extraction(paper: Paper, path: Path, extraction) -> None:
         figure.delete()
 
 
-def summarize_paper(paper: Paper, *, force: bool = False, backend: str | None = None) -> None:
-    """Write the paper's summary in its topics' language; never touches a locked summary."""
+def summarize_paper(paper: Paper, *, force: bool = False, backend: str | None = None) -> bool:
+    """Write the paper's summary in its topics' language; never touches a locked summary.
+
+    An LLM failure is recorded on the paper (failed, retried later with back-off) and the paper
+    gets an offline summary meanwhile if it has none. Returns whether the summary was written.
+    """
     from papers import summarizers
 
     topic = paper.topics.order_by("pk").first()
@@ -362,20 +372,36 @@ def summarize_paper(paper: Paper, *, force: bool = False, backend: str | None = 
     try:
         result = summarizers.summarize(inputs, backend)
     except summarizers.SummarizerError as exc:
-        if backend != "extractive":
-            record_summary_failure(paper, backend, exc)
-            if not paper.summaries.exists():
-                summarize_paper(paper, backend="extractive")
-            if exc.transient:
-                raise
-            return
-        raise
+        if backend == "extractive":
+            raise
+        record_failure(paper, f"Summary ({backend}): {exc}")
+        if not paper.summaries.exists():
+            summarize_paper(paper, backend="extractive")
+        return False
     store_summary(paper, result, force=force)
+    return True
 
 
-def record_summary_failure(paper: Paper, backend: str, exc: Exception) -> None:
-    paper.last_error = f"Summary ({backend}): {exc}"[:2000]
-    paper.save(update_fields=["last_error", "updated_at"])
+def regenerate_summaries(papers, *, discard_locks: bool) -> tuple[int, list[str]]:
+    """Rewrite the papers' summaries; locked ones are kept unless `discard_locks`."""
+    done, errors = 0, []
+    for paper in papers:
+        try:
+            with transaction.atomic():
+                if discard_locks:
+                    for summary in paper.summaries.filter(locked=True):
+                        summary.locked = False
+                        summary.locked_by = None
+                        summary.locked_at = None
+                        summary.stale = True
+                        summary._change_reason = "Lock discarded by an editor to regenerate"
+                        summary.save()
+                paper.summaries.filter(locked=False).update(stale=True)
+            summarize_paper(paper)
+            done += 1
+        except Exception as exc:  # noqa: BLE001 - one failing paper must not stop the others
+            errors.append(f"{paper.arxiv_id}: {exc}")
+    return done, errors
 
 
 def store_summary(paper: Paper, result, *, force: bool = False) -> Summary | None:

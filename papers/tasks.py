@@ -43,16 +43,11 @@ def fetch_topic(
 
 @shared_task(bind=True, **RELIABLE, time_limit=10 * 60, soft_time_limit=9 * 60)
 def process_paper(self, paper_id: int) -> str:
-    """Download, extract, summarize and tag one paper."""
-    from papers.summarizers import SummarizerError
-
+    """Download, extract, summarize and tag one paper; failures are recorded on the paper."""
     try:
         paper = pipeline.process_paper(paper_id)
     except Paper.DoesNotExist:
         return "gone"
-    except SummarizerError as exc:
-        # Only transient LLM failures reach here; the paper keeps its extractive summary.
-        raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
     return paper.state
 
 

@@ -118,6 +118,18 @@ def _celery_in_process():
 
 
 @pytest.fixture(autouse=True)
+def _no_outside_network(settings):
+    """Nothing in a test may reach the real arXiv or an LLM: unless a test points them at its own
+    local server, they point at a closed local port and fail at once."""
+    closed = "http://127.0.0.1:9"
+    settings.ARXIV_API_URL = closed + "/api/query"
+    settings.ARXIV_OAI_URL = closed + "/oai"
+    settings.LLM_BASE_URL = closed + "/v1"
+    settings.ARXIV_BACKOFF_SECONDS = 0.01
+    settings.ARXIV_DELAY_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def _plain_http_and_static(settings):
     """Tests speak plain HTTP to the test client and need no collectstatic run."""
     settings.SECURE_SSL_REDIRECT = False
