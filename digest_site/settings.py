@@ -3,6 +3,8 @@
 A variable with a bad value stops start-up with ImproperlyConfigured naming it.
 """
 
+import os
+import tempfile
 from pathlib import Path
 
 import environ
@@ -155,6 +157,10 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # Tests on a file, not in memory: a worker thread then waits for locks instead of failing.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(Path(tempfile.gettempdir()) / f"digest-test-{os.getpid()}.sqlite3")
+    }
     if str(DATABASES["default"]["NAME"]).startswith(str(DATA_DIR)):
         DATA_DIR.mkdir(exist_ok=True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -25,9 +25,20 @@ def redis_app(redis_url):
         task_always_eager=False,
         task_default_queue=f"test-{uuid.uuid4().hex}",
     )
+    drop_connections(app)
     app.amqp.queues = app.amqp.Queues(())
     yield app
+    drop_connections(app)
     app.conf.update(saved)
+
+
+def drop_connections(celery_app) -> None:
+    """Forget pooled connections, so publishing follows the broker_url set for the test."""
+    if celery_app._pool is not None:
+        celery_app._pool.force_close_all()
+        celery_app._pool = None
+    if "amqp" in celery_app.__dict__:
+        celery_app.amqp._producer_pool = None
 
 
 @pytest.mark.django_db(transaction=True)
