@@ -57,5 +57,6 @@ urlpatterns = [
     path("figures/<int:pk>/", views.figure_image, name="figure_image"),
     path("figures/<int:pk>/thumbnail/", views.figure_thumbnail, name="figure_thumbnail"),
     path("source/", views.source, name="source"),
+    path("source/digest-site.tar.gz", views.source_archive, name="source_archive"),
     path("language/<str:code>/", views.set_language, name="set_language"),
 ]

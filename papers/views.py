@@ -315,6 +315,15 @@ def source(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
+def source_archive(request: HttpRequest) -> FileResponse:
+    from papers.source import source_archive as build
+
+    return FileResponse(
+        build(), as_attachment=True, filename="digest-site.tar.gz", content_type="application/gzip"
+    )
+
+
+@require_GET
 def set_language(request: HttpRequest, code: str) -> HttpResponse:
     """Switch the interface language with a plain link (no form, so pages stay cacheable)."""
     if not check_for_language(code) or code not in dict(settings.LANGUAGES):

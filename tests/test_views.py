@@ -414,3 +414,18 @@ def test_chinese_interface(client, db):
     assert client.get("/language/xx/").status_code == 404
     response = client.get("/language/en/?next=https://evil.example/")
     assert response["Location"] == "/"
+
+
+def test_the_source_can_be_downloaded(client, db):
+    import io
+    import tarfile
+
+    assert "/source/digest-site.tar.gz" in client.get("/source/").content.decode()
+    response = client.get("/source/digest-site.tar.gz")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/gzip"
+    body = b"".join(response.streaming_content)
+    names = tarfile.open(fileobj=io.BytesIO(body)).getnames()
+    assert "digest-site/manage.py" in names and "digest-site/LICENSE" in names
+    assert "digest-site/papers/pipeline.py" in names
+    assert not [n for n in names if "/.venv/" in n or "/data/" in n or n.endswith(".pyc")]
