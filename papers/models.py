@@ -322,9 +322,28 @@ class Paper(models.Model):
         return summaries[0] if summaries else None
 
     @property
+    def license_name(self) -> str:
+        return license_name(self.license)
+
+    @property
     def content_allowed(self) -> bool:
         """May the site show content taken from the PDF (figures)? See arXiv's terms."""
         return self.content_permission or license_allows_redistribution(self.license)
+
+
+def license_name(license_url: str) -> str:
+    """`http://creativecommons.org/licenses/by-nc-sa/4.0/` -> `CC BY-NC-SA 4.0`."""
+    match = re.search(
+        r"creativecommons\.org/(licenses|publicdomain)/([a-z-]+)/([\d.]+)", license_url
+    )
+    if match:
+        kind, code, version = match.groups()
+        if kind == "publicdomain":
+            return "CC0 1.0" if code == "zero" else "Public domain"
+        return f"CC {code.upper()} {version}"
+    if "arxiv.org/licenses/nonexclusive-distrib" in license_url:
+        return "arXiv non-exclusive distribution licence"
+    return license_url
 
 
 REDISTRIBUTABLE_LICENSES = ("creativecommons.org/licenses/", "creativecommons.org/publicdomain/")

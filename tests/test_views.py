@@ -429,3 +429,22 @@ def test_the_source_can_be_downloaded(client, db):
     assert "digest-site/manage.py" in names and "digest-site/LICENSE" in names
     assert "digest-site/papers/pipeline.py" in names
     assert not [n for n in names if "/.venv/" in n or "/data/" in n or n.endswith(".pyc")]
+
+
+def test_figures_show_their_licence_or_link_to_arxiv(client, db):
+    topic = make_topic()
+    free = make_paper(license="http://creativecommons.org/licenses/by/4.0/", topic=topic)
+    closed = make_paper(license="http://arxiv.org/licenses/nonexclusive-distrib/1.0/", topic=topic)
+    make_figure(free)
+    make_figure(closed)
+    make_digest(topic, [free, closed])
+
+    page = client.get(free.get_absolute_url()).content.decode()
+    assert "under CC BY 4.0" in page and "Ada Lovelace" in page
+    page = client.get(closed.get_absolute_url()).content.decode()
+    assert "does not let this site show its figures" in page
+    assert "/figures/" not in page
+    digest = client.get(reverse("papers:digest_detail", args=[topic.slug, "2024-10-12"]))
+    body = digest.content.decode()
+    assert body.count("under CC BY 4.0") == 1
+    assert body.count("does not let this site show its figures") == 1
