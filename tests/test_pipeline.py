@@ -10,7 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from papers import pipeline, tasks
-from papers.models import Digest, Figure, Paper, Summary
+from papers.models import SUMMARY_FIELDS, Digest, Figure, Paper, Summary
 from papers.storage import private_storage
 from tests.arxiv_server import Answer, atom_feed, entry
 from tests.factories import make_topic
@@ -24,7 +24,13 @@ LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 @pytest.fixture(scope="module")
 def paper_pdf(tmp_path_factory) -> tuple[bytes, dict]:
     path = tmp_path_factory.mktemp("pdf") / "paper.pdf"
-    facts = make_paper_pdf(path, figures=["bitmap", "vector"], pages=3, table=False)
+    facts = make_paper_pdf(
+        path,
+        figures=["bitmap", "vector"],
+        pages=3,
+        table=False,
+        links=["https://github.com/example/talking-heads"],
+    )
     return path.read_bytes(), facts
 
 
@@ -67,7 +73,12 @@ def test_fetch_topic_runs_every_step_and_is_idempotent(fake_arxiv, paper_pdf):
     figure = good.figures.first()
     assert figure.image and figure.thumbnail and figure.caption.startswith("Figure 1")
     summary = good.summaries.get()
-    assert summary.tldr and 3 <= len(summary.key_takeaways) <= 7
+    assert all(getattr(summary, name) for name in SUMMARY_FIELDS), summary.field_values()
+    assert 3 <= len(summary.key_takeaways) <= 7
+    source = " ".join(f"{good.abstract} {good.full_text}".split())
+    assert all(" ".join(t.split()) in source for t in summary.key_takeaways)
+    assert summary.links == [{"label": "Code", "url": "https://github.com/example/talking-heads"}]
+    assert summary.affiliations == good.affiliations and good.affiliations
 
     bad = Paper.objects.get(arxiv_id="2410.00002")
     assert bad.state == Paper.State.FAILED and bad.title == "A paper"
