@@ -3,10 +3,14 @@
 The pages reached from a mail are found by the subscriber's secret token (or a signed link) and
 never show the address. Confirming and unsubscribing take a POST, so link scanners that fetch
 every URL in a mail change nothing; mail programs' one-click unsubscribe POSTs without a CSRF token.
+
+The subscribe form is also part of the cached topic and tag pages, which cannot carry a per-reader
+CSRF token; its POST is exempt and refuses requests browsers mark as cross-site instead. The worst
+a forged request could do is send one confirmation mail, which the throttles bound.
 """
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -35,6 +39,12 @@ class SubscribeForm(forms.Form):
     )
     topic = forms.CharField(required=False, widget=forms.HiddenInput)
     tag = forms.CharField(required=False, widget=forms.HiddenInput)
+    # A trap: hidden from people, filled in by robots.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
 
     def clean(self) -> dict:
         data = super().clean()
@@ -68,12 +78,17 @@ def _target(request: HttpRequest) -> tuple[Topic | None, Tag | None]:
     raise Http404("choose a topic or a tag")
 
 
+@csrf_exempt
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         topic, tag = _target(request)
-        return render(request, "subscriptions/subscribe.html", {"topic": topic, "tag": tag})
-    # The honeypot field is hidden from people; whoever fills it in is told "done" and nothing happens.
+        initial = {"topic": topic.slug if topic else "", "tag": tag.slug if tag else ""}
+        context = {"form": SubscribeForm(initial=initial), "topic": topic, "tag": tag}
+        return render(request, "subscriptions/subscribe.html", context)
+    if request.headers.get("Sec-Fetch-Site") == "cross-site":
+        return HttpResponseForbidden()
+    # Whoever fills in the trap is told "done" and nothing happens.
     if request.POST.get("website"):
         return redirect("subscriptions:subscribe_sent")
     if not subscriptions.throttle_allows("client", _client(request)):

@@ -1,10 +1,11 @@
 """E-mail subscriptions: subscribe (double opt-in), confirm, unsubscribe, and send digest mails.
 
-Sending happens in two steps. Queueing creates one `MailSend` per subscriber and key (`digest:<id>`, or
-`week:<YYYY>-W<NN>` for weekly subscribers) with the papers it will carry; the unique (subscriber, key)
-makes queueing idempotent. Delivery claims a row with a conditional UPDATE (queued -> sending) before
-talking to the mail server, so a retried task or a second worker never sends the same mail twice.
-A row left "sending" by a worker that died goes back to the queue after `STALE_SENDING`.
+Sending happens in two steps. Queueing creates one `MailSend` per subscriber and key (`digest:<id>`,
+or `week:<YYYY>-W<NN>` for weekly subscribers) with the papers it will carry; the unique
+(subscriber, key) makes queueing idempotent. Delivery claims a row with a conditional UPDATE
+(queued -> sending) before talking to the mail server, so a retried task or a second worker never
+sends the same mail twice. A row left "sending" by a worker that died goes back to the queue after
+`STALE_SENDING`; it keeps its Message-ID, so a receiving server can still drop the duplicate.
 """
 
 import datetime as dt
@@ -55,9 +56,8 @@ RETRY_BASE_SECONDS = 10 * 60
 STALE_SENDING = dt.timedelta(hours=1)
 # Keep one batch task well inside Celery's time limit whatever the rate.
 BATCH_MINUTES = 10
-
-WEEKLY_TASK_NAME = "Weekly digest mails"
-QUEUED_TASK_NAME = "Queued digest mails"
+# Publishing an old digest (importing an archive, re-publishing) mails nobody.
+DIGEST_MAIL_MAX_AGE = dt.timedelta(days=7)
 
 
 class ConfirmationError(Exception):
@@ -68,7 +68,7 @@ class TemporaryMailError(Exception):
     """The mail server could not take a mail now; try again later."""
 
 
-# Links and headers.
+# Links, headers and messages.
 
 
 def absolute_url(path: str) -> str:
@@ -84,7 +84,7 @@ def unsubscribe_url(subscriber: Subscriber) -> str:
 
 
 def confirm_url(subscription: Subscription, frequency: str) -> str:
-    value = signing.dumps([subscription.pk, frequency], salt=CONFIRM_SALT, compress=True)
+    value = signing.dumps([subscription.pk, frequency], salt=CONFIRM_SALT)
     return absolute_url(reverse("subscriptions:confirm", args=[value]))
 
 
@@ -103,6 +103,7 @@ def _one_line(text: str) -> str:
 def _message(
     subscriber: Subscriber, subject: str, template: str, context: dict, connection=None
 ) -> EmailMultiAlternatives:
+    """A mail with plain-text and HTML parts from `subscriptions/mail/<template>.{txt,html}`."""
     context = {
         "SITE_NAME": settings.SITE_NAME,
         "SITE_URL": settings.SITE_URL,
@@ -151,7 +152,7 @@ def subscribe(
 
     Nothing but that mail is sent before the link is followed. For an address that already follows
     the target, the link confirms the (possibly new) frequency; the form never changes a confirmed
-    subscription by itself.
+    subscription by itself, so a stranger who knows an address can only cause a confirmation mail.
     """
     if (topic is None) == (tag is None):
         raise ValueError("subscribe to exactly one topic or tag")
@@ -174,7 +175,7 @@ def subscribe(
 
 
 def send_confirmation(subscription_id: int, frequency: str) -> bool:
-    """Mail the confirmation link; False when the subscription is gone.
+    """Mail the confirmation link; False when the subscription is gone or the address refused.
 
     A refused address (5xx) counts as a bounce; raises TemporaryMailError for what may pass later.
     """
@@ -192,6 +193,7 @@ def send_confirmation(subscription_id: int, frequency: str) -> bool:
         "confirm",
         {
             "subscription": subscription,
+            "target_url": absolute_url(subscription.target.get_absolute_url()),
             "frequency_label": Frequency(frequency).label,
             "confirm_url": confirm_url(subscription, frequency),
             "max_age_days": settings.SUBSCRIPTION_CONFIRM_MAX_AGE_DAYS,
@@ -252,7 +254,10 @@ def confirm(value: str) -> Subscription:
 
 
 def unsubscribe(subscriber: Subscriber) -> int:
-    """End every subscription of the address (the address itself stays until its owner deletes it)."""
+    """End every subscription of the address; its queued mails are dropped.
+
+    The address itself stays (so its mails stay deduplicated) until its owner deletes it.
+    """
     with transaction.atomic():
         count, _deleted = subscriber.subscriptions.all().delete()
         MailSend.objects.filter(subscriber=subscriber, state=MailSend.State.QUEUED).update(
@@ -262,13 +267,6 @@ def unsubscribe(subscriber: Subscriber) -> int:
 
 
 # Queueing digest mails.
-
-
-def digest_published(digest: Digest) -> None:
-    """Call wherever a digest becomes published: its subscribers' mails are queued after the commit."""
-    from papers import mail_tasks
-
-    mail_tasks.send_digest_mails.delay_on_commit(digest.pk)
 
 
 def week_key(day: dt.date) -> str:
@@ -286,6 +284,7 @@ def week_bounds(key: str) -> tuple[dt.datetime, dt.datetime]:
 
 
 def _tag_papers(paper_ids: Iterable[int]) -> dict[int, set[int]]:
+    """tag id -> the ids among `paper_ids` that carry it."""
     tag_papers: dict[int, set[int]] = defaultdict(set)
     rows = TaggedPaper.objects.filter(content_object_id__in=list(paper_ids))
     for paper_id, tag_id in rows.values_list("content_object_id", "tag_id"):
@@ -339,8 +338,11 @@ def _queue(
 
 
 def queue_digest_mails(digest: Digest) -> int:
-    """Queue the mails for a published digest to its daily subscribers; returns how many are new."""
-    if not digest.is_published:
+    """Queue the mails for a published digest to its daily subscribers; returns how many are new.
+
+    A digest dated more than DIGEST_MAIL_MAX_AGE ago (an imported archive) is mailed to nobody.
+    """
+    if not digest.is_published or digest.date < timezone.now().date() - DIGEST_MAIL_MAX_AGE:
         return 0
     paper_ids = set(
         Paper.objects.published().filter(digest_entries__digest=digest).values_list("id", flat=True)
@@ -378,14 +380,15 @@ class Section:
 
 def _paper_item(paper: Paper, language: str) -> dict:
     summary = paper.summary_for(language)
+    names = paper.author_names
     return {
         "title": _one_line(paper.title),
         "url": absolute_url(paper.get_absolute_url()),
         "abs_url": paper.abs_url,
         "arxiv_id": paper.arxiv_id,
-        "authors": ", ".join(paper.author_names[:6]) + ("…" if len(paper.author_names) > 6 else ""),
-        "tldr": summary.tldr if summary else "",
-        "key_takeaways": list(summary.key_takeaways) if summary else [],
+        "authors": ", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
+        "tldr": _one_line(summary.tldr) if summary else "",
+        "key_takeaways": [_one_line(t) for t in summary.key_takeaways] if summary else [],
     }
 
 
@@ -423,10 +426,8 @@ def mail_sections(send: MailSend) -> list[Section]:
     for subscription in subscriptions:
         if subscription.topic_id:
             members, language = in_topic[subscription.topic_id], subscription.topic.language
-            url = subscription.topic.get_absolute_url()
         else:
             members, language = tag_papers[subscription.tag_id], settings.SUMMARY_LANGUAGE
-            url = subscription.tag.get_absolute_url()
         chosen = [pk for pk in order if pk in members and pk not in placed]
         if not chosen:
             continue
@@ -434,7 +435,7 @@ def mail_sections(send: MailSend) -> list[Section]:
         sections.append(
             Section(
                 title=subscription.target_name,
-                url=absolute_url(url),
+                url=absolute_url(subscription.target.get_absolute_url()),
                 papers=[_paper_item(papers[pk], language) for pk in chosen],
             )
         )
@@ -448,18 +449,17 @@ def build_digest_message(send: MailSend, connection=None) -> EmailMultiAlternati
     if not count:
         return None
     papers_label = ngettext("%(count)d new paper", "%(count)d new papers", count) % {"count": count}
-    if send.digest_id and send.digest:
+    if send.digest_id:
         heading = send.digest.display_title
         heading_url = absolute_url(send.digest.get_absolute_url())
     else:
         heading = _("Your week %(week)s") % {"week": send.key.removeprefix("week:")}
-        heading_url = settings.SITE_URL + "/"
+        heading_url = absolute_url(reverse("papers:home"))
     message = _message(
         send.subscriber,
         f"{settings.SITE_NAME}: {heading} ({papers_label})",
         "digest",
         {
-            "send": send,
             "heading": heading,
             "heading_url": heading_url,
             "papers_label": papers_label,
@@ -478,31 +478,28 @@ def build_digest_message(send: MailSend, connection=None) -> EmailMultiAlternati
 
 @dataclass
 class Failure:
-    permanent: bool
-    bounce: bool
+    permanent: bool  # never try this mail again
+    bounce: bool  # the address was refused: counts towards disabling it
+    recipient_only: bool  # the server is fine; the next mail may go over the same connection
     error: str
+
+
+def _smtp_text(code: int, text: bytes | str) -> str:
+    return f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
 
 
 def classify_failure(exc: Exception) -> Failure:
     """Sort a sending error: a 5xx for the recipient is a bounce; a 4xx or a lost connection passes."""
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         code, text = next(iter(exc.recipients.values()), (0, b""))
-        error = f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
         permanent = 500 <= code < 600
-        return Failure(permanent=permanent, bounce=permanent, error=error)
-    if isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600:
-        text = exc.smtp_error
-        error = (
-            f"{exc.smtp_code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
-        )
-        return Failure(permanent=True, bounce=False, error=error)
+        return Failure(permanent, permanent, True, _smtp_text(code, text))
     if isinstance(exc, smtplib.SMTPResponseException):
-        text = exc.smtp_error
-        error = (
-            f"{exc.smtp_code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
-        )
-        return Failure(permanent=False, bounce=False, error=error)
-    return Failure(permanent=False, bounce=False, error=f"{type(exc).__name__}: {exc}")
+        # A 5xx for the message itself (content refused) fails it without blaming the address;
+        # anything else about the session (sender refused, authentication, 4xx) may pass later.
+        permanent = isinstance(exc, smtplib.SMTPDataError) and 500 <= exc.smtp_code < 600
+        return Failure(permanent, False, False, _smtp_text(exc.smtp_code, exc.smtp_error))
+    return Failure(False, False, False, f"{type(exc).__name__}: {exc}")
 
 
 def record_bounce(subscriber: Subscriber, error: str) -> None:
@@ -516,9 +513,10 @@ def record_bounce(subscriber: Subscriber, error: str) -> None:
 
 
 def wait_for_send_slot(
-    clock: Callable[[], float] = time.time, sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] | None = None, sleep: Callable[[float], None] | None = None
 ) -> None:
     """Hold MAIL_RATE_PER_MINUTE over every worker: sends are counted per clock minute in the cache."""
+    clock, sleep = clock or time.time, sleep or time.sleep
     while True:
         now = clock()
         window = int(now // 60)
@@ -543,14 +541,19 @@ def _finish(send: MailSend, state: str, error: str = "", **fields) -> None:
     )
 
 
+# What send_one() answers besides the MailSend states.
+TAKEN = "taken"  # not queued (sent, or claimed by another worker), or not due yet
+SERVER_ERROR = "server-error"  # queued again; the mail server is in trouble, stop the batch
+
+
 def send_one(send_id: int, connection) -> str:
-    """Send one queued mail over `connection`; returns the state it ends in ("taken" if not ours)."""
+    """Send one queued mail over `connection`; returns the state it ends in, or TAKEN."""
     now = timezone.now()
     claimed = MailSend.objects.filter(
         pk=send_id, state=MailSend.State.QUEUED, next_attempt_at__lte=now
     ).update(state=MailSend.State.SENDING, claimed_at=now, attempts=F("attempts") + 1)
     if not claimed:
-        return "taken"
+        return TAKEN
     send = MailSend.objects.select_related("subscriber", "digest__topic").get(pk=send_id)
     try:
         if not send.subscriber.is_active:
@@ -574,7 +577,7 @@ def _failed(send: MailSend, exc: Exception, connection) -> str:
     failure = classify_failure(exc)
     if not isinstance(exc, smtplib.SMTPException | OSError):
         logger.exception("Mail %s failed unexpectedly", send.pk)
-    if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+    if not failure.recipient_only:
         # The connection may be broken; the next mail opens a new one.
         try:
             connection.close()
@@ -587,11 +590,15 @@ def _failed(send: MailSend, exc: Exception, connection) -> str:
         return MailSend.State.FAILED
     delay = dt.timedelta(seconds=RETRY_BASE_SECONDS * 2 ** (send.attempts - 1))
     _finish(send, MailSend.State.QUEUED, failure.error, next_attempt_at=timezone.now() + delay)
-    return MailSend.State.QUEUED
+    return MailSend.State.QUEUED if failure.recipient_only else SERVER_ERROR
 
 
 def send_mails(send_ids: Iterable[int]) -> Counter:
-    """Send these queued mails over one connection, stopping if an editor pauses sending."""
+    """Send these queued mails over one connection.
+
+    Stops when an editor pauses sending or the mail server fails (not just one recipient): the
+    rest stay queued for the next run.
+    """
     results: Counter = Counter()
     connection = get_connection()
     try:
@@ -599,7 +606,10 @@ def send_mails(send_ids: Iterable[int]) -> Counter:
             if sending_paused():
                 results["paused"] += 1
                 break
-            results[send_one(send_id, connection)] += 1
+            result = send_one(send_id, connection)
+            results[result] += 1
+            if result == SERVER_ERROR:
+                break
     finally:
         try:
             connection.close()
@@ -624,33 +634,3 @@ def due_batches() -> list[list[int]]:
         .values_list("id", flat=True)
     )
     return [ids[i : i + size] for i in range(0, len(ids), size)]
-
-
-def ensure_weekly_schedule() -> None:
-    """Create (once; editors may change them) the beat entries for weekly mails and due retries."""
-    import zoneinfo
-
-    from django_celery_beat.models import CrontabSchedule, IntervalSchedule, PeriodicTask
-
-    if not PeriodicTask.objects.filter(name=WEEKLY_TASK_NAME).exists():
-        # Monday 07:00 UTC, for the ISO week that just ended.
-        crontab = CrontabSchedule.objects.filter(
-            minute="0", hour="7", day_of_week="1", day_of_month="*", month_of_year="*"
-        ).first() or CrontabSchedule.objects.create(
-            minute="0",
-            hour="7",
-            day_of_week="1",
-            day_of_month="*",
-            month_of_year="*",
-            timezone=zoneinfo.ZoneInfo("UTC"),
-        )
-        PeriodicTask.objects.create(
-            name=WEEKLY_TASK_NAME, task="papers.mail_tasks.send_weekly_mails", crontab=crontab
-        )
-    if not PeriodicTask.objects.filter(name=QUEUED_TASK_NAME).exists():
-        interval, _created = IntervalSchedule.objects.get_or_create(
-            every=10, period=IntervalSchedule.MINUTES
-        )
-        PeriodicTask.objects.create(
-            name=QUEUED_TASK_NAME, task="papers.mail_tasks.send_queued_mails", interval=interval
-        )
