@@ -203,6 +203,37 @@ def test_topic_and_tag_pages_carry_the_form_and_stay_cacheable(client):
     assert client.get(reverse("subscriptions:subscribe")).status_code == 404
 
 
+def test_the_manage_page_changes_frequency_and_removes_one_subscription(client):
+    heads, avatars = make_topic("Talking Heads"), make_topic("Avatars")
+    reader = follower("reader@example.org", topic=heads)
+    follower("reader@example.org", topic=avatars)
+    url = reverse("subscriptions:manage", args=[reader.token])
+    first, second = reader.subscriptions.order_by("id")
+
+    response = client.post(
+        url, {"action": "frequency", "subscription": first.pk, "frequency": "weekly"}
+    )
+    assert response.status_code == 302
+    first.refresh_from_db()
+    assert first.frequency == Frequency.WEEKLY
+    assert client.post(url, {"action": "remove", "subscription": second.pk}).status_code == 302
+    assert list(reader.subscriptions.all()) == [first]
+
+    # Another reader's subscription cannot be reached through this token.
+    stranger = follower("stranger@example.org", topic=avatars)
+    other = stranger.subscriptions.get()
+    assert client.post(url, {"action": "remove", "subscription": other.pk}).status_code == 404
+    assert Subscription.objects.filter(pk=other.pk).exists()
+
+    page = client.get(url)
+    assert "Talking Heads" in page.text and "Avatars" not in page.text.split("<main", 1)[1]
+    assert page["Referrer-Policy"] == "no-referrer"
+    unsubscribe = client.get(reverse("subscriptions:unsubscribe", args=[reader.token]))
+    assert unsubscribe.status_code == 200
+    assert reader.subscriptions.exists()  # a GET (a link scanner) changes nothing
+    assert client.get(reverse("subscriptions:manage", args=["not-a-token"])).status_code == 404
+
+
 # Delivery.
 
 
