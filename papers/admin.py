@@ -1169,3 +1169,6 @@ class ErrorReportAdmin(admin.ModelAdmin):
 # The site uses its own Tag model (papers.Tag); taggit's default one stays unused.
 if admin.site.is_registered(TaggitTag):
     admin.site.unregister(TaggitTag)
+
+# Subscribers, subscriptions, mail sends and the pause switch.
+from papers import admin_subscriptions  # noqa: E402, F401

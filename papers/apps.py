@@ -9,8 +9,9 @@ class PapersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from papers import schedules, signals
+        from papers import mail_tasks, schedules, signals
         from papers.models import Topic
 
         signals.connect()
+        mail_tasks.connect()
         post_delete.connect(schedules.remove_topic_schedule, sender=Topic)

@@ -115,9 +115,12 @@ def filter_papers(tag_slugs: list[str], text: str) -> QuerySet:
     return search_papers(queryset, text)
 
 
-def tags_by_slugs(slugs: list[str]) -> list[Tag]:
-    found = {tag.slug: tag for tag in Tag.objects.filter(slug__in=slugs)}
-    return [found[slug] for slug in slugs if slug in found]
+def tags_by_slugs(values: list[str]) -> list[Tag]:
+    """The tags named in `?tag=`, by slug or, as people type them, by name (`cs.CV`)."""
+    tags = list(Tag.objects.filter(Q(slug__in=values) | Q(name__in=values)))
+    by_slug = {tag.slug: tag for tag in tags}
+    by_name = {tag.name: tag for tag in tags}
+    return [by_slug.get(v) or by_name[v] for v in values if v in by_slug or v in by_name]
 
 
 def published_paper(arxiv_id: str) -> Paper:

@@ -103,7 +103,8 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     tags = selectors.tags_by_slugs(tag_slugs)
     if len(tags) != len(tag_slugs):
         raise Http404("No such tag")
-    papers = paginate(request, selectors.filter_papers(tag_slugs, query), PAPERS_PER_PAGE)
+    slugs = list(dict.fromkeys(tag.slug for tag in tags))
+    papers = paginate(request, selectors.filter_papers(slugs, query), PAPERS_PER_PAGE)
     context = {
         "page_obj": papers,
         "query": query,

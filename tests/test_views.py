@@ -448,3 +448,11 @@ def test_figures_show_their_licence_or_link_to_arxiv(client, db):
     body = digest.content.decode()
     assert body.count("under CC BY 4.0") == 1
     assert body.count("does not let this site show its figures") == 1
+
+
+def test_tag_filters_accept_names_as_typed(client, db):
+    make_paper(tags=["cs.CV", "Diffusion"])
+    make_paper(tags=["cs.CV"])
+    assert len(client.get("/papers/?tag=cs.CV&tag=Diffusion").context["page_obj"]) == 1
+    assert len(client.get("/papers/?tag=cscv").context["page_obj"]) == 2
+    assert client.get("/papers/?tag=cs.XX").status_code == 404
