@@ -27,6 +27,7 @@ from papers import admin_views, pipeline, tasks
 from papers.admin_markdown import export_digests_action, import_digest_view
 from papers.models import (
     SUMMARY_FIELDS,
+    SUMMARY_TEXT_FIELDS,
     Digest,
     DigestEntry,
     ErrorReport,
@@ -141,16 +142,7 @@ class SummaryForm(forms.ModelForm):
         fields = ("paper", "language", *SUMMARY_EDIT_FIELDS, "stale", "locked")
         widgets = {
             name: forms.Textarea(attrs={"rows": 2 if name == "tldr" else 4, "cols": 80})
-            for name in (
-                "tldr",
-                "title_translation",
-                "background",
-                "prior_work",
-                "method",
-                "results",
-                "significance",
-                "assessment",
-            )
+            for name in SUMMARY_TEXT_FIELDS
         }
 
 

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery, Window
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
@@ -18,13 +18,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from papers import arxiv_api
+from papers import arxiv_api, selectors
 from papers.models import (
     SUMMARY_FIELDS,
     Digest,
     DigestEntry,
     ErrorReport,
-    Figure,
     Paper,
     PipelineRun,
     Status,
@@ -152,19 +151,8 @@ def today_view(request: HttpRequest, model_admin) -> HttpResponse:
 
 def digest_preview_entries(digest: Digest) -> list[dict]:
     """The digest's papers as the public page will show them once published (hidden ones left out)."""
-    entries = (
-        DigestEntry.objects.filter(digest=digest)
-        .exclude(paper__status=Status.HIDDEN)
-        .select_related("paper")
-        .prefetch_related(
-            "paper__tags",
-            "paper__summaries",
-            Prefetch(
-                "paper__figures",
-                queryset=Figure.objects.filter(hidden=False).order_by("order", "id"),
-            ),
-        )
-        .order_by("position", "id")
+    entries = selectors.entries_for_page(
+        DigestEntry.objects.filter(digest=digest).exclude(paper__status=Status.HIDDEN)
     )
     language = digest.topic.language
     result = []

@@ -22,6 +22,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from papers.models import (
+    SUMMARY_LIST_FIELDS,
+    SUMMARY_TEXT_FIELDS,
     Digest,
     DigestEntry,
     Figure,
@@ -704,18 +706,9 @@ def _store_summary(report: ImportReport, post: Post, item: PostPaper, paper: Pap
         "input_digest": "",
         "stale": False,
     }
-    for field_name in (
-        "tldr",
-        "title_translation",
-        "background",
-        "prior_work",
-        "method",
-        "results",
-        "significance",
-        "assessment",
-    ):
+    for field_name in SUMMARY_TEXT_FIELDS:
         values[field_name] = item.summary.get(field_name, "")
-    for field_name in ("key_takeaways", "affiliations", "keywords", "method_steps", "links"):
+    for field_name in (*SUMMARY_LIST_FIELDS, "links"):
         values[field_name] = item.summary.get(field_name, [])
     created = summary is None
     if created:

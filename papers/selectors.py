@@ -182,11 +182,10 @@ def digest_preview() -> Prefetch:
     return Prefetch("entries", queryset=entries)
 
 
-def digest_entries() -> Prefetch:
-    """A digest's published papers in order, with everything the digest page shows."""
-    entries = (
-        DigestEntry.objects.filter(paper__status=Status.PUBLISHED)
-        .select_related("paper")
+def entries_for_page(entries: QuerySet) -> QuerySet:
+    """Digest entries in order, with everything the digest page shows."""
+    return (
+        entries.select_related("paper")
         .prefetch_related(
             "paper__tags",
             "paper__summaries",
@@ -197,7 +196,12 @@ def digest_entries() -> Prefetch:
         )
         .order_by("position", "id")
     )
-    return Prefetch("entries", queryset=entries)
+
+
+def digest_entries() -> Prefetch:
+    """A digest's published papers in order, with everything the digest page shows."""
+    published = DigestEntry.objects.filter(paper__status=Status.PUBLISHED)
+    return Prefetch("entries", queryset=entries_for_page(published))
 
 
 def published_digest(topic_slug: str, date_text: str) -> Digest:

@@ -13,6 +13,8 @@ import time
 
 import openai
 
+from papers.models import SUMMARY_TEXT_FIELDS
+
 from .base import (
     SUMMARY_FIELDS,
     LlmConfig,
@@ -56,16 +58,7 @@ SECTION_NAMES = {
     "other": "Other sections",
 }
 HEADER_CHARS = 1500
-PROSE_FIELDS = (
-    "tldr",
-    "title_translation",
-    "background",
-    "prior_work",
-    "method",
-    "results",
-    "significance",
-    "assessment",
-)
+PROSE_FIELDS = SUMMARY_TEXT_FIELDS
 
 SCHEMA = """{
   "tldr": "one sentence: what the paper does and achieves",
