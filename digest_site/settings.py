@@ -275,6 +275,8 @@ SITE_NAME = _setting("SITE_NAME", str, "arXiv Daily Digest")
 SOURCE_CODE_URL = _setting("SOURCE_CODE_URL", _url, "")
 
 TAGGIT_CASE_INSENSITIVE = True
+# Django 6's default for URL fields in forms (the admin's link fields).
+FORMS_URLFIELD_ASSUME_HTTPS = True
 LOGIN_URL = "admin:login"
 
 LOGGING = {
