@@ -34,9 +34,7 @@ def redis_app(redis_url):
 
 def drop_connections(celery_app) -> None:
     """Forget pooled connections, so publishing follows the broker_url set for the test."""
-    if celery_app._pool is not None:
-        celery_app._pool.force_close_all()
-        celery_app._pool = None
+    celery_app._pool = None
     if "amqp" in celery_app.__dict__:
         celery_app.amqp._producer_pool = None
 
