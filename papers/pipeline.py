@@ -186,13 +186,22 @@ def _tags(names: list[str], kind: str) -> list[Tag]:
     return tags
 
 
+# Tags are for browsing: a few short keywords, not every phrase a summarizer found.
+KEYWORD_TAGS = 5
+KEYWORD_TAG_WORDS = 3
+
+
+def keyword_tags(keywords: list[str]) -> list[str]:
+    return [k for k in keywords if 0 < len(k.split()) <= KEYWORD_TAG_WORDS][:KEYWORD_TAGS]
+
+
 def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
     """Tag a paper with its topics' names, its arXiv categories and its summary's keywords."""
     topics = topics if topics is not None else list(paper.topics.all())
     tags = _tags([t.name for t in topics], Tag.Kind.TOPIC)
     tags += _tags(paper.categories, Tag.Kind.CATEGORY)
     for summary in paper.summaries.all():
-        tags += _tags(summary.keywords[:8], Tag.Kind.KEYWORD)
+        tags += _tags(keyword_tags(summary.keywords), Tag.Kind.KEYWORD)
     paper.tags.add(*tags)
 
 

@@ -176,3 +176,16 @@ def test_a_new_version_refreshes_pdf_and_figures_but_not_a_locked_summary(
     assert paper.version == 2 and paper.figures.count() == 1 and paper.page_count == 2
     summary = Summary.objects.get()
     assert summary.tldr == "An editor's sentence." and summary.locked and summary.stale
+
+
+def test_only_a_few_short_keywords_become_tags():
+    keywords = [
+        "talking head",
+        "a very long phrase of words",
+        "diffusion",
+        "lip",
+        "gaze",
+        "eyes",
+        "x",
+    ]
+    assert pipeline.keyword_tags(keywords) == ["talking head", "diffusion", "lip", "gaze", "eyes"]
