@@ -6,6 +6,7 @@ deployment-wide spacing, has a time-out and is retried with back-off (the packag
 
 import datetime as dt
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -14,7 +15,7 @@ import ftfy
 from django.conf import settings
 
 from papers.models import Topic, split_arxiv_id
-from papers.politeness import PoliteSession
+from papers.politeness import PoliteSession, backoff_seconds
 
 # Control characters break feeds and XML; arXiv text may carry them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -31,6 +32,9 @@ class _Client(arxiv.Client):
     """
 
     def _parse_feed(self, url, first_page=True, _try_index=0):
+        if _try_index:
+            # The package retries empty pages and errors at once; arXiv wants us to back off.
+            time.sleep(backoff_seconds(_try_index - 1))
         feed = super()._parse_feed(url, first_page=first_page, _try_index=_try_index)
         last = getattr(self._session, "last_response", None)
         if not feed.results and (

@@ -218,3 +218,15 @@ def test_fetch_topic_command_rejects_bad_input(db):
     topic = make_topic()
     with pytest.raises(CommandError, match="--since"):
         call_command("fetch_topic", topic.slug, "--since", "yesterday")
+
+
+def test_an_empty_later_page_is_asked_again(fake_arxiv, settings):
+    settings.ARXIV_PAGE_SIZE = 2
+    fake_arxiv.answers = [
+        atom_feed([entry("2410.00003"), entry("2410.00002")], total=3),
+        atom_feed([], total=3, start=2),
+        atom_feed([entry("2410.00001")], total=3, start=2),
+    ]
+    run = pipeline.fetch_topic(make_topic(), since=LONG_AGO).run
+    assert (run.status, run.found, run.new) == ("succeeded", 3, 3)
+    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["2"], ["2"]]
