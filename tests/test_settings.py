@@ -55,3 +55,21 @@ def test_a_bad_value_stops_start_up_naming_the_variable(name, value):
     result = start(**{name: value})
     assert result.returncode != 0
     assert name in result.stderr
+
+
+def test_deploy_checks_are_clean_with_production_settings():
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
+    env.update(
+        DJANGO_SECRET_KEY="k" * 20 + "-production-secret-" + "x" * 30,
+        DJANGO_ALLOWED_HOSTS="digest.example.org",
+        DJANGO_SETTINGS_MODULE="digest_site.settings",
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
