@@ -113,9 +113,10 @@ def fetch_topic(
         run.errors.append(f"arXiv: {exc}")
     else:
         run.status = PipelineRun.State.SUCCEEDED
-        if new_papers:
-            outcome.digest = assemble_digest(topic, run.announced_on, new_papers)
         run.note = explain_run(run)
+    # Also after a failure part-way: the next run would see these papers as already stored.
+    if new_papers:
+        outcome.digest = assemble_digest(topic, run.announced_on, new_papers)
     run.finished_at = timezone.now()
     run.save()
     return outcome

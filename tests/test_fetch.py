@@ -230,3 +230,15 @@ def test_an_empty_later_page_is_asked_again(fake_arxiv, settings):
     run = pipeline.fetch_topic(make_topic(), since=LONG_AGO).run
     assert (run.status, run.found, run.new) == ("succeeded", 3, 3)
     assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["2"], ["2"]]
+
+
+def test_papers_stored_before_arxiv_failed_still_reach_the_digest(fake_arxiv, settings):
+    settings.ARXIV_PAGE_SIZE = 2
+    settings.ARXIV_RETRIES = 1
+    fake_arxiv.answers = [
+        atom_feed([entry("2410.00003"), entry("2410.00002")], total=4),
+        Answer(b"down", status=503),
+    ]
+    outcome = pipeline.fetch_topic(make_topic(), since=LONG_AGO)
+    assert outcome.run.status == PipelineRun.State.FAILED and outcome.run.new == 2
+    assert outcome.digest.entries.count() == 2
