@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from papers import arxiv_api
@@ -154,8 +154,14 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
         for name, value in data.paper_fields().items():
             setattr(paper, name, value)
         paper.status = Status.PUBLISHED if topic.auto_publish else Status.DRAFT
-        paper.save()
-        change = "new"
+        try:
+            with transaction.atomic():
+                paper.save()
+            change = "new"
+        except IntegrityError:
+            # Another topic's run stored it a moment ago.
+            paper = Paper.objects.select_for_update().get(arxiv_id=data.arxiv_id)
+            change = "unchanged"
     elif data.version > paper.version:
         for name, value in data.paper_fields().items():
             setattr(paper, name, value)
@@ -182,7 +188,11 @@ def _tags(names: list[str], kind: str) -> list[Tag]:
     for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
         tag = Tag.objects.filter(name__iexact=name).first()
         if tag is None:
-            tag = Tag.objects.create(name=name[:100], kind=kind)
+            try:
+                with transaction.atomic():
+                    tag = Tag.objects.create(name=name[:100], kind=kind)
+            except IntegrityError:  # made at the same moment by another worker
+                tag = Tag.objects.get(name__iexact=name)
         tags.append(tag)
     return tags
 
