@@ -148,3 +148,22 @@ def _fresh_cache(settings):
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def live_site(transactional_db, settings, live_server):
+    """The live server on plain HTTP, for browser tests: no HTTPS redirect, no secure cookies.
+
+    The live server is started once per session with the real settings' middleware, which reads
+    some of them once; it is rebuilt here so this test's settings apply.
+    """
+    settings.SECURE_SSL_REDIRECT = False
+    settings.SECURE_HSTS_SECONDS = 0
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    handler = live_server.thread.httpd.get_app()
+    while handler is not None:
+        if hasattr(handler, "load_middleware"):
+            handler.load_middleware()
+        handler = getattr(handler, "application", None)
+    return live_server

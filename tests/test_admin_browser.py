@@ -14,31 +14,8 @@ PASSWORD = "a long editor password"
 CORRECTION = "Editors checked this: the model animates a portrait from speech."
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _database_beside_playwright():
-    # Playwright's sync API runs an event loop in this thread; our database calls stay synchronous.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-def rebuild_middleware(live_server) -> None:
-    """Middleware reads some settings once (the HTTPS redirect): rebuild it for this test's."""
-    handler = live_server.thread.httpd.get_app()
-    while handler is not None:
-        if hasattr(handler, "load_middleware"):
-            handler.load_middleware()
-        handler = getattr(handler, "application", None)
-
-
 @pytest.fixture
-def morning(transactional_db, settings, live_server):
-    # The live server speaks plain HTTP; nothing may redirect to HTTPS or need secure cookies.
-    settings.SECURE_SSL_REDIRECT = False
-    settings.SECURE_HSTS_SECONDS = 0
-    rebuild_middleware(live_server)
-    settings.SESSION_COOKIE_SECURE = False
-    settings.CSRF_COOKIE_SECURE = False
+def morning(live_site, settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     editor = make_editor("morning-editor", PASSWORD)
     topic = make_topic("Talking heads")
@@ -48,8 +25,8 @@ def morning(transactional_db, settings, live_server):
     return {"editor": editor, "topic": topic, "paper": paper, "summary": summary, "digest": digest}
 
 
-def test_an_editor_corrects_a_summary_and_publishes_the_digest(page, live_server, morning):
-    base = live_server.url
+def test_an_editor_corrects_a_summary_and_publishes_the_digest(page, live_site, morning):
+    base = live_site.url
     paper, digest, topic = morning["paper"], morning["digest"], morning["topic"]
     public_url = base + digest.get_absolute_url()
     assert page.goto(public_url).status == 404

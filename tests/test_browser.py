@@ -4,7 +4,6 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
-from django.core.cache import cache
 
 from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
 
@@ -14,34 +13,8 @@ ARTIFACTS = Path(__file__).parent / "artifacts"
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _allow_database_beside_playwright():
-    # Playwright's sync API keeps an event loop running in this thread; the database calls
-    # made here (and the flush after each test) are still plain synchronous ones.
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        yield
-
-
-def reload_middleware(live_server) -> None:
-    """The live server is started once per session, with the middleware of the real settings
-    (HTTPS redirect on); rebuild it so this test's settings apply."""
-    app = live_server.thread.httpd.get_app()
-    while app is not None:
-        if hasattr(app, "load_middleware"):
-            app.load_middleware()
-        app = getattr(app, "application", None)
-
-
 @pytest.fixture
-def site(transactional_db, settings, live_server):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-    settings.SECURE_SSL_REDIRECT = False
-    reload_middleware(live_server)
-    cache.clear()
+def site(live_site):
     topic = make_topic("Talking Head Generation", language="en")
     papers = []
     for n in range(3):
@@ -64,8 +37,7 @@ def site(transactional_db, settings, live_server):
         make_figure(paper, caption="Figure 2: Qualitative results.")
         papers.append(paper)
     digest = make_digest(topic, papers, date=dt.date(2024, 10, 12))
-    yield live_server.url, digest
-    cache.clear()
+    return live_site.url, digest
 
 
 def test_read_the_site(site, page):
