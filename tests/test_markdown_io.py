@@ -19,6 +19,7 @@ from papers import markdown_io
 from papers.admin_markdown import ImportDigestForm, export_digests_action, import_digest_view
 from papers.markdown_io import export_digest, import_files, import_post, parse_post
 from papers.models import (
+    SUMMARY_FIELDS,
     Digest,
     DigestEntry,
     Figure,
@@ -36,21 +37,6 @@ from tests.factories import make_paper, make_summary
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "posts"
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed"
 SEED_POST = SEED / "talking-head-generation-2024-10-12.md"
-SUMMARY_FIELDS = (
-    "tldr",
-    "key_takeaways",
-    "title_translation",
-    "affiliations",
-    "keywords",
-    "links",
-    "background",
-    "prior_work",
-    "method",
-    "results",
-    "method_steps",
-    "significance",
-    "assessment",
-)
 
 
 def fixture_bytes(name: str) -> bytes:
