@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 
 from celery import shared_task
+from django.core.cache import cache
 from django.utils import timezone
 
 from papers import pipeline
@@ -41,13 +42,28 @@ def fetch_topic(
     return {"run": run.pk, "found": run.found, "new": run.new, "updated": run.updated}
 
 
-@shared_task(bind=True, **RELIABLE, time_limit=10 * 60, soft_time_limit=9 * 60)
+PROCESS_TIME_LIMIT = 10 * 60
+
+
+@shared_task(
+    bind=True, **RELIABLE, time_limit=PROCESS_TIME_LIMIT, soft_time_limit=PROCESS_TIME_LIMIT - 60
+)
 def process_paper(self, paper_id: int) -> str:
-    """Download, extract, summarize and tag one paper; failures are recorded on the paper."""
+    """Download, extract, summarize and tag one paper; failures are recorded on the paper.
+
+    Two topics' runs may queue the same paper: one worker at a time works on it. A retry of this
+    task after its worker died carries the same id and takes the claim over.
+    """
+    claim = f"papers:processing:{paper_id}"
+    owner = self.request.id or "in-process"
+    if not cache.add(claim, owner, timeout=PROCESS_TIME_LIMIT) and cache.get(claim) != owner:
+        return "busy"
     try:
         paper = pipeline.process_paper(paper_id)
     except Paper.DoesNotExist:
         return "gone"
+    finally:
+        cache.delete(claim)
     return paper.state
 
 

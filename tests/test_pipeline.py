@@ -189,3 +189,20 @@ def test_only_a_few_short_keywords_become_tags():
         "x",
     ]
     assert pipeline.keyword_tags(keywords) == ["talking head", "diffusion", "lip", "gaze", "eyes"]
+
+
+def test_a_paper_already_being_processed_is_left_to_its_worker(fake_arxiv):
+    from django.core.cache import cache
+
+    paper = make_paper_for_processing(fake_arxiv)
+    cache.add(f"papers:processing:{paper.pk}", "another-task", 60)
+    assert tasks.process_paper.delay(paper.pk).get() == "busy"
+    assert Paper.objects.get().state == Paper.State.FETCHED
+    cache.delete(f"papers:processing:{paper.pk}")
+    assert tasks.process_paper.delay(paper.pk).get() == Paper.State.FAILED  # its PDF is a 404
+
+
+def make_paper_for_processing(fake_arxiv) -> Paper:
+    fake_arxiv.answers = [atom_feed([entry("2410.00009", pdf_url=fake_arxiv.url + "/pdf/x")])]
+    outcome = pipeline.fetch_topic(make_topic(), since=LONG_AGO)
+    return Paper.objects.get(pk=outcome.to_process[0])
