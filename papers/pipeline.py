@@ -314,6 +314,9 @@ def extract_paper(paper: Paper) -> None:
                 )
             extraction = pdf.extract_pdf(path, max_figures=settings.MAX_FIGURES_PER_PAPER)
         except pdf.PdfError as exc:
+            if exc.page_count:  # a scanned or encrypted PDF still tells its length
+                paper.page_count = exc.page_count
+                paper.save(update_fields=["page_count", "updated_at"])
             record_failure(paper, f"PDF ({exc.kind}): {exc}")
             return
         store_extraction(paper, path, extraction)

@@ -14,7 +14,7 @@ from papers.models import SUMMARY_FIELDS, Digest, Figure, Paper, Summary
 from papers.storage import private_storage
 from tests.arxiv_server import Answer, atom_feed, entry
 from tests.factories import make_topic
-from tests.pdfgen import make_encrypted_pdf, make_paper_pdf
+from tests.pdfgen import make_encrypted_pdf, make_paper_pdf, make_scanned_pdf
 
 pytestmark = pytest.mark.django_db
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
@@ -101,7 +101,7 @@ def test_fetch_topic_runs_every_step_and_is_idempotent(fake_arxiv, paper_pdf):
     assert private_files() == files  # old files replaced, none left behind
 
 
-@pytest.mark.parametrize("kind", ["encrypted", "truncated", "empty"])
+@pytest.mark.parametrize("kind", ["encrypted", "truncated", "empty", "scanned"])
 def test_bad_pdfs_keep_the_paper_and_its_metadata(fake_arxiv, paper_pdf, tmp_path, kind):
     body, _ = paper_pdf
     source = tmp_path / "source.pdf"
@@ -110,6 +110,8 @@ def test_bad_pdfs_keep_the_paper_and_its_metadata(fake_arxiv, paper_pdf, tmp_pat
         bad = make_encrypted_pdf(source, tmp_path / "bad.pdf").read_bytes()
     elif kind == "truncated":
         bad = body[: len(body) // 10]
+    elif kind == "scanned":
+        bad = make_scanned_pdf(source, tmp_path / "scan.pdf", pages=2).read_bytes()
     else:
         bad = b""
     topic = make_topic()
@@ -121,6 +123,8 @@ def test_bad_pdfs_keep_the_paper_and_its_metadata(fake_arxiv, paper_pdf, tmp_pat
         pipeline.process_paper(paper_id)
     broken = Paper.objects.get(arxiv_id="2410.00003")
     assert broken.state == Paper.State.FAILED and broken.last_error and broken.abstract
+    if kind == "scanned":
+        assert "no_text" in broken.last_error and broken.page_count == 2
     assert Paper.objects.get(arxiv_id="2410.00004").state == Paper.State.DONE
 
 
