@@ -456,3 +456,22 @@ def test_tag_filters_accept_names_as_typed(client, db):
     assert len(client.get("/papers/?tag=cs.CV&tag=Diffusion").context["page_obj"]) == 1
     assert len(client.get("/papers/?tag=cscv").context["page_obj"]) == 2
     assert client.get("/papers/?tag=cs.XX").status_code == 404
+
+
+def test_subscribe_form_and_licence_notes_in_chinese(client, db):
+    topic = make_topic()
+    free = make_paper(topic=topic, license=CC_BY)
+    closed = make_paper(topic=topic, license=ARXIV_ONLY)
+    make_figure(free)
+    make_figure(closed)
+    make_digest(topic, [free, closed])
+    client.get("/language/zh-hans/")
+
+    page = client.get(topic.get_absolute_url()).content.decode()
+    assert "通过邮件接收这些论文" in page and "邮箱地址" in page and "每周" in page
+    assert "Get these papers by e-mail" not in page
+    page = client.get(free.get_absolute_url()).content.decode()
+    assert "采用 CC BY 4.0 许可" in page and "under CC BY 4.0" not in page
+    page = client.get(closed.get_absolute_url()).content.decode()
+    assert "许可证不允许本站展示其中的图片" in page
+    assert "下载本站运行的源代码" in client.get("/source/").content.decode()
