@@ -197,11 +197,3 @@ def search_topic(topic: Topic, since: dt.datetime, max_results: int) -> Iterator
             yield data
     except (arxiv.ArxivError, OSError) as exc:
         raise ArxivUnavailable(str(exc)) from exc
-
-
-def fetch_by_ids(arxiv_ids: list[str]) -> list[PaperData]:
-    search = arxiv.Search(id_list=arxiv_ids, max_results=len(arxiv_ids))
-    try:
-        return [paper_data(r) for r in make_client().results(search)]
-    except (arxiv.ArxivError, OSError) as exc:
-        raise ArxivUnavailable(str(exc)) from exc

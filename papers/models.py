@@ -165,32 +165,8 @@ class PaperQuerySet(models.QuerySet):
     def published(self) -> "PaperQuerySet":
         return self.filter(status=Status.PUBLISHED)
 
-    def with_tags(self, slugs: list[str]) -> "PaperQuerySet":
-        """Papers that carry every one of these tag slugs."""
-        qs = self
-        for slug in slugs:
-            qs = qs.filter(tags__slug=slug)
-        return qs.distinct() if slugs else qs
-
-    def search(self, text: str) -> "PaperQuerySet":
-        text = text.strip()
-        if not text:
-            return self
-        condition = Q()
-        for word in text.split()[:10]:
-            condition &= (
-                Q(title__icontains=word)
-                | Q(abstract__icontains=word)
-                | Q(authors_text__icontains=word)
-                | Q(arxiv_id__iexact=word)
-            )
-        return self.filter(condition)
-
     def newest_first(self) -> "PaperQuerySet":
         return self.order_by("-published", "-id")
-
-    def for_listing(self) -> "PaperQuerySet":
-        return self.prefetch_related("tags", "summaries")
 
     def failed(self) -> "PaperQuerySet":
         return self.filter(state=Paper.State.FAILED)
@@ -616,10 +592,6 @@ class PipelineRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} run {self.started_at:%Y-%m-%d %H:%M}"
-
-    @property
-    def duration(self):
-        return (self.finished_at - self.started_at) if self.finished_at else None
 
 
 class ErrorReport(models.Model):

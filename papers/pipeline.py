@@ -370,7 +370,7 @@ def store_extraction(paper: Paper, path: Path, extraction) -> None:
         figure.delete()
 
 
-def summarize_paper(paper: Paper, *, force: bool = False, backend: str | None = None) -> bool:
+def summarize_paper(paper: Paper, *, backend: str | None = None) -> bool:
     """Write the paper's summary in its topics' language; never touches a locked summary.
 
     An LLM failure is recorded on the paper (failed, retried later with back-off) and the paper
@@ -401,7 +401,7 @@ def summarize_paper(paper: Paper, *, force: bool = False, backend: str | None = 
         if not paper.summaries.exists():
             summarize_paper(paper, backend="extractive")
         return False
-    store_summary(paper, result, force=force)
+    store_summary(paper, result)
     return True
 
 
@@ -427,14 +427,14 @@ def regenerate_summaries(papers, *, discard_locks: bool) -> tuple[int, list[str]
     return done, errors
 
 
-def store_summary(paper: Paper, result, *, force: bool = False) -> Summary | None:
+def store_summary(paper: Paper, result) -> Summary | None:
     """Save a summarizer's result unless an editor locked that summary (or it is unchanged)."""
     summary = Summary.objects.filter(paper=paper, language=result.language).first()
     if summary is None:
         summary = Summary(paper=paper, language=result.language)
-    elif summary.locked and not force:
+    elif summary.locked:
         return None
-    elif summary.input_digest == result.input_digest and not summary.stale and not force:
+    elif summary.input_digest == result.input_digest and not summary.stale:
         return summary
     for name, value in result.fields.items():
         setattr(summary, name, value)
@@ -447,9 +447,5 @@ def store_summary(paper: Paper, result, *, force: bool = False) -> Summary | Non
     summary.warnings = result.warnings
     summary.generated_at = timezone.now()
     summary.stale = False
-    if force:
-        summary.locked = False
-        summary.locked_by = None
-        summary.locked_at = None
     summary.save()
     return summary

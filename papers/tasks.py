@@ -68,15 +68,6 @@ def process_paper(self, paper_id: int) -> str:
 
 
 @shared_task(**RELIABLE)
-def fetch_active_topics() -> int:
-    """Queue every active topic (for a single schedule instead of one per topic)."""
-    topics = list(Topic.objects.filter(active=True).values_list("pk", flat=True))
-    for topic_id in topics:
-        fetch_topic.delay(topic_id)
-    return len(topics)
-
-
-@shared_task(**RELIABLE)
 def retry_failed_papers() -> int:
     """Queue failed papers whose back-off has passed."""
     due = Paper.objects.failed().filter(
