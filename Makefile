@@ -57,7 +57,7 @@ beat: install
 	$(VENV)/bin/celery -A digest_site beat --loglevel=info
 
 bench: install-dev
-	$(PY) -m tests.bench
+	$(PY) -m tools.bench
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -3,8 +3,8 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from papers import views as paper_views
-from papers.sitemaps import SITEMAPS
+from papers.public import views as paper_views
+from papers.public.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -22,8 +22,8 @@ urlpatterns = [
     ),
     path("robots.txt", paper_views.robots_txt, name="robots_txt"),
     path("healthz", paper_views.healthz, name="healthz"),
-    path("", include("papers.urls")),
-    path("", include("papers.subscription_urls")),
+    path("", include("papers.public.urls")),
+    path("", include("papers.subscriptions.urls")),
 ]
 
 if settings.DEBUG:

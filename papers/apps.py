@@ -9,8 +9,10 @@ class PapersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete
 
-        from papers import mail_tasks, schedules, signals
+        from papers import schedules
         from papers.models import Topic
+        from papers.public import caching as signals
+        from papers.subscriptions import tasks as mail_tasks
 
         signals.connect()
         mail_tasks.connect()

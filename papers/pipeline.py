@@ -16,7 +16,6 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from papers import arxiv_api
 from papers.models import (
     Digest,
     DigestEntry,
@@ -28,6 +27,7 @@ from papers.models import (
     Topic,
     TopicPaper,
 )
+from papers.sources import arxiv_api
 
 logger = logging.getLogger(__name__)
 
@@ -269,7 +269,7 @@ MAX_ATTEMPTS = 6
 
 def check_licence(paper: Paper) -> None:
     """Read the paper's licence; when OAI-PMH fails, figures stay private until a later try."""
-    from papers.licences import LicenceUnavailable, fetch_licence
+    from papers.sources.licences import LicenceUnavailable, fetch_licence
 
     try:
         paper.license = fetch_licence(paper.arxiv_id)
@@ -296,8 +296,8 @@ def extract_paper(paper: Paper) -> None:
     """Download the PDF (one at a time, politely) and store its text and figures."""
     import requests
 
-    from papers import pdf
-    from papers.politeness import arxiv_turn, user_agent
+    from papers.sources import pdf
+    from papers.sources.politeness import arxiv_turn, user_agent
 
     with tempfile.TemporaryDirectory() as folder, requests.Session() as session:
         path = Path(folder) / "paper.pdf"

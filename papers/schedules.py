@@ -28,13 +28,13 @@ def ensure_topic_schedule(topic: Topic) -> PeriodicTask:
     An editor's changes to the schedule itself (time, days) are left as they are.
     """
     task = PeriodicTask.objects.filter(
-        task="papers.tasks.fetch_topic", args=json.dumps([topic.pk])
+        task="papers.fetch_topic", args=json.dumps([topic.pk])
     ).first()
     if task is None:
         crontab, _ = CrontabSchedule.objects.get_or_create(**DAILY_RUN)
         task = PeriodicTask.objects.create(
             name=task_name(topic),
-            task="papers.tasks.fetch_topic",
+            task="papers.fetch_topic",
             args=json.dumps([topic.pk]),
             crontab=crontab,
             enabled=topic.active,
@@ -51,13 +51,11 @@ def ensure_retry_schedule() -> PeriodicTask:
     every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
     task, _ = PeriodicTask.objects.get_or_create(
         name=RETRY_TASK_NAME,
-        defaults={"task": "papers.tasks.retry_failed_papers", "interval": every_hour},
+        defaults={"task": "papers.retry_failed_papers", "interval": every_hour},
     )
     return task
 
 
 def remove_topic_schedule(sender, instance: Topic, **kwargs) -> None:
     """post_delete receiver: a deleted topic's periodic run goes with it."""
-    PeriodicTask.objects.filter(
-        task="papers.tasks.fetch_topic", args=json.dumps([instance.pk])
-    ).delete()
+    PeriodicTask.objects.filter(task="papers.fetch_topic", args=json.dumps([instance.pk])).delete()

@@ -25,7 +25,9 @@ RELIABLE = {
 }
 
 
-@shared_task(bind=True, **RELIABLE, time_limit=30 * 60, soft_time_limit=25 * 60)
+@shared_task(
+    name="papers.fetch_topic", bind=True, **RELIABLE, time_limit=30 * 60, soft_time_limit=25 * 60
+)
 def fetch_topic(
     self, topic_id: int, since: str | None = None, max_results: int | None = None
 ) -> dict:
@@ -46,7 +48,11 @@ PROCESS_TIME_LIMIT = 10 * 60
 
 
 @shared_task(
-    bind=True, **RELIABLE, time_limit=PROCESS_TIME_LIMIT, soft_time_limit=PROCESS_TIME_LIMIT - 60
+    name="papers.process_paper",
+    bind=True,
+    **RELIABLE,
+    time_limit=PROCESS_TIME_LIMIT,
+    soft_time_limit=PROCESS_TIME_LIMIT - 60,
 )
 def process_paper(self, paper_id: int) -> str:
     """Download, extract, summarize and tag one paper; failures are recorded on the paper.
@@ -67,7 +73,7 @@ def process_paper(self, paper_id: int) -> str:
     return paper.state
 
 
-@shared_task(**RELIABLE)
+@shared_task(name="papers.retry_failed_papers", **RELIABLE)
 def retry_failed_papers() -> int:
     """Queue failed papers whose back-off has passed."""
     due = Paper.objects.failed().filter(

@@ -1,8 +1,8 @@
 import pytest
 
 from papers import pipeline
-from papers.licences import LicenceUnavailable, fetch_licence, parse_licence
 from papers.models import Paper
+from papers.sources.licences import LicenceUnavailable, fetch_licence, parse_licence
 from tests.arxiv_server import Answer
 from tests.factories import make_paper
 

@@ -15,9 +15,10 @@ from django.core.management import CommandError, call_command
 from django.test import RequestFactory
 from django.urls import resolve, reverse
 
-from papers import markdown_io
-from papers.admin_markdown import ImportDigestForm, export_digests_action, import_digest_view
-from papers.markdown_io import export_digest, import_files, import_post, parse_post
+from papers.admin.markdown import ImportDigestForm, export_digests_action, import_digest_view
+from papers.markdown import importer as markdown_io
+from papers.markdown.importer import export_digest, import_files, import_post, parse_post
+from papers.markdown.mojibake import damage
 from papers.models import (
     SUMMARY_FIELDS,
     Digest,
@@ -30,7 +31,6 @@ from papers.models import (
     Topic,
     TopicPaper,
 )
-from papers.mojibake import damage
 from tests.conftest import require
 from tests.factories import make_paper, make_summary
 

@@ -120,7 +120,7 @@ def test_lock_records_who_and_when(django_user_model):
 
 def test_each_topic_gets_an_editable_daily_schedule():
     topic = make_topic()
-    task = PeriodicTask.objects.get(task="papers.tasks.fetch_topic")
+    task = PeriodicTask.objects.get(task="papers.fetch_topic")
     assert task.enabled and task.crontab.hour == "20" and task.crontab.day_of_week == "0-4"
     assert str(task.crontab.timezone) == "America/New_York"
     task.crontab = CrontabSchedule.objects.create(
@@ -133,16 +133,16 @@ def test_each_topic_gets_an_editable_daily_schedule():
     task.refresh_from_db()
     assert not task.enabled  # follows the topic, keeps the editor's other changes
     assert task.crontab.hour == "22"
-    assert PeriodicTask.objects.filter(task="papers.tasks.fetch_topic").count() == 1
-    assert PeriodicTask.objects.filter(task="papers.tasks.retry_failed_papers").exists()
+    assert PeriodicTask.objects.filter(task="papers.fetch_topic").count() == 1
+    assert PeriodicTask.objects.filter(task="papers.retry_failed_papers").exists()
 
 
 def test_a_deleted_topic_takes_its_schedule_along():
     topic = make_topic("Gone")
     topic.delete()
-    assert not PeriodicTask.objects.filter(task="papers.tasks.fetch_topic").exists()
+    assert not PeriodicTask.objects.filter(task="papers.fetch_topic").exists()
     make_topic("Gone")
-    assert PeriodicTask.objects.filter(task="papers.tasks.fetch_topic").count() == 1
+    assert PeriodicTask.objects.filter(task="papers.fetch_topic").count() == 1
 
 
 def test_postgres_search_uses_an_indexed_vector_that_follows_summaries(postgres):

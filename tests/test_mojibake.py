@@ -5,7 +5,13 @@ from pathlib import Path
 import ftfy.badness
 import pytest
 
-from papers.mojibake import DROPPED_BYTES, REPLACEMENT, damage, looks_like_mojibake, repair_text
+from papers.markdown.mojibake import (
+    DROPPED_BYTES,
+    REPLACEMENT,
+    damage,
+    looks_like_mojibake,
+    repair_text,
+)
 from tests.conftest import require
 
 SEED = Path(__file__).resolve().parent.parent.parent / "shared" / "seed"

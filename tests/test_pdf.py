@@ -9,8 +9,8 @@ import pytest
 import requests
 from PIL import Image
 
-from papers.pdf import PdfError, clean_text, download_pdf, extract_pdf
-from tests import pdfgen
+from papers.sources.pdf import PdfError, clean_text, download_pdf, extract_pdf
+from tools import pdfgen
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdfs"
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from django.urls import reverse
 
-from papers.markdown_io import import_post
+from papers.markdown.importer import import_post
 from papers.models import Digest
 from tests.conftest import require
 

@@ -11,8 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-import papers.admin_subscriptions  # noqa: F401 - registers the admin pages before the URLs load
-from papers import mail_tasks, subscriptions
+import papers.admin.subscriptions  # noqa: F401 - registers the admin pages before the URLs load
 from papers.models import (
     Frequency,
     MailSend,
@@ -22,6 +21,8 @@ from papers.models import (
     Subscription,
     Tag,
 )
+from papers.subscriptions import services as subscriptions
+from papers.subscriptions import tasks as mail_tasks
 from tests.factories import make_digest, make_paper, make_summary, make_topic
 from tests.smtp_server import SmtpServer
 
@@ -545,6 +546,6 @@ def test_periodic_tasks_for_weekly_and_queued_mails_exist():
     from digest_site.celery import app
 
     names = dict(PeriodicTask.objects.values_list("task", "name"))
-    for task in ("papers.mail_tasks.send_weekly_mails", "papers.mail_tasks.send_queued_mails"):
+    for task in ("papers.send_weekly_mails", "papers.send_queued_mails"):
         assert task in names
         assert task in app.tasks

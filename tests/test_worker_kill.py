@@ -19,7 +19,7 @@ from papers import tasks
 from papers.models import Paper, Summary
 from tests.arxiv_server import Answer
 from tests.factories import make_paper
-from tests.pdfgen import make_paper_pdf
+from tools.pdfgen import make_paper_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -5,7 +5,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from papers.markdown_io import import_files, markdown_files
+from papers.markdown.importer import import_files, markdown_files
 
 
 class Command(BaseCommand):

@@ -158,7 +158,7 @@ def subscribe(
         raise ValueError("subscribe to exactly one topic or tag")
     if frequency not in Frequency.values:
         raise ValueError(f"unknown frequency {frequency!r}")
-    from papers import mail_tasks
+    from papers.subscriptions import tasks as mail_tasks
 
     with transaction.atomic():
         subscriber, _created = Subscriber.objects.get_or_create(

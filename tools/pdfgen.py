@@ -478,7 +478,7 @@ def make_paper_pdf(
     expected.sort(key=lambda f: f["number"])
     # hyphenated words at a line end must be whole words of the body text
     hyphenated = [w for w in hyphenated if w.isalpha()]
-    doc.set_metadata({"title": title, "creator": "tests.pdfgen"})
+    doc.set_metadata({"title": title, "creator": "tools.pdfgen"})
     doc.save(path, garbage=3, deflate=True)
     result = {
         "pages": doc.page_count,

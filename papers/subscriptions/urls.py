@@ -1,6 +1,6 @@
 from django.urls import path
 
-from papers import subscription_views as views
+from papers.subscriptions import views
 
 app_name = "subscriptions"
 urlpatterns = [

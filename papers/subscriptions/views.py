@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from papers import subscriptions
 from papers.models import Frequency, Subscriber, Tag, Topic
+from papers.subscriptions import services as subscriptions
 
 DONE_MESSAGES = {
     "confirmed": _("Your subscription is confirmed."),

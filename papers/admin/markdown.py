@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from papers.markdown_io import (
+from papers.markdown.importer import (
     PostFormatError,
     decode_post,
     digest_filename,

@@ -45,10 +45,11 @@ def main() -> None:
         setup_django(folder)
         from django.conf import settings
 
-        from papers import pdf, pipeline
+        from papers import pipeline
         from papers.models import Paper, Topic
+        from papers.sources import pdf
         from tests.arxiv_server import Answer, FakeArxiv, atom_feed, entry
-        from tests.pdfgen import make_paper_pdf
+        from tools.pdfgen import make_paper_pdf
 
         long_pdf = folder / "long.pdf"
         make_paper_pdf(long_pdf, pages=50, figures=["bitmap", "vector", "multi", "wide"] * 3)

@@ -9,7 +9,7 @@ import xml.etree.ElementTree as ET
 import requests
 from django.conf import settings
 
-from papers.politeness import PoliteSession
+from papers.sources.politeness import PoliteSession
 
 OAI = "{http://www.openarchives.org/OAI/2.0/}"
 ARXIV = "{http://arxiv.org/OAI/arXiv/}"

@@ -147,7 +147,7 @@ class MailSendAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Send again now (failed or waiting ones)"), permissions=["change"])
     def retry_now(self, request, queryset):
-        from papers import mail_tasks
+        from papers.subscriptions import tasks as mail_tasks
 
         count = queryset.filter(state__in=[MailSend.State.FAILED, MailSend.State.QUEUED]).update(
             state=MailSend.State.QUEUED, next_attempt_at=timezone.now(), attempts=0
@@ -181,6 +181,6 @@ class MailSettingsAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if "paused" in form.changed_data and not obj.paused:
             # Resumed: what waited goes out now rather than at the next periodic run.
-            from papers import mail_tasks
+            from papers.subscriptions import tasks as mail_tasks
 
             mail_tasks.send_queued_mails.delay_on_commit()

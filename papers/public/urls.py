@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from papers import feeds, views
+from papers.public import feeds, views
 
 
 class ArxivIdConverter:

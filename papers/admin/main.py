@@ -23,8 +23,9 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag as TaggitTag
 
-from papers import admin_views, pipeline, tasks
-from papers.admin_markdown import export_digests_action, import_digest_view
+from papers import pipeline, tasks
+from papers.admin import views as admin_views
+from papers.admin.markdown import export_digests_action, import_digest_view
 from papers.models import (
     SUMMARY_FIELDS,
     SUMMARY_TEXT_FIELDS,
@@ -1163,4 +1164,3 @@ if admin.site.is_registered(TaggitTag):
     admin.site.unregister(TaggitTag)
 
 # Subscribers, subscriptions, mail sends and the pause switch.
-from papers import admin_subscriptions  # noqa: E402, F401

@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from papers import arxiv_api, selectors
+from papers import selectors
 from papers.models import (
     SUMMARY_FIELDS,
     Digest,
@@ -31,6 +31,7 @@ from papers.models import (
     Topic,
     TopicPaper,
 )
+from papers.sources import arxiv_api
 
 WAITING = (Status.DRAFT, Status.REVIEW)
 # A run still "running" after this long was killed or hangs.

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from papers.markdown.mojibake import RepairReport, repair_text
 from papers.models import (
     SUMMARY_LIST_FIELDS,
     SUMMARY_TEXT_FIELDS,
@@ -36,7 +37,6 @@ from papers.models import (
     TopicPaper,
     split_arxiv_id,
 )
-from papers.mojibake import RepairReport, repair_text
 
 MAX_TAG_LENGTH = 50
 KEYWORD_TAGS = 8

@@ -1,6 +1,6 @@
 """Celery tasks for e-mail subscriptions, and the receivers that start them.
 
-The work is in `papers.subscriptions`. `connect()` (called from the app config's ready()) makes a
+The work is in `papers.subscriptions.services`. `connect()` (called from the app config's ready()) makes a
 digest's change to published queue its mails after the commit; importing this module there also
 registers these tasks with the workers.
 """
@@ -10,13 +10,13 @@ import logging
 from celery import shared_task
 from django.db.models.signals import post_save, pre_save
 
-from papers import subscriptions
 from papers.models import Digest, Status
+from papers.subscriptions import services as subscriptions
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task
+@shared_task(name="papers.send_digest_mails")
 def send_digest_mails(digest_id: int) -> int:
     """Queue the mails for a newly published digest, then send what is due."""
     digest = Digest.objects.select_related("topic").filter(pk=digest_id).first()
@@ -25,7 +25,7 @@ def send_digest_mails(digest_id: int) -> int:
     return queued
 
 
-@shared_task
+@shared_task(name="papers.send_weekly_mails")
 def send_weekly_mails(week: str | None = None) -> int:
     """Queue the weekly mails (`week` like `2025-W03`, default the last complete week), then send."""
     queued = subscriptions.queue_weekly_mails(f"week:{week}" if week else None)
@@ -33,7 +33,7 @@ def send_weekly_mails(week: str | None = None) -> int:
     return queued
 
 
-@shared_task
+@shared_task(name="papers.send_queued_mails")
 def send_queued_mails() -> int:
     """Hand the due queued mails to the workers in batches (also run every few minutes by beat)."""
     if subscriptions.sending_paused():
@@ -45,12 +45,12 @@ def send_queued_mails() -> int:
     return len(batches)
 
 
-@shared_task
+@shared_task(name="papers.deliver_mail_batch")
 def deliver_mail_batch(send_ids: list[int]) -> dict:
     return dict(subscriptions.send_mails(send_ids))
 
 
-@shared_task(bind=True, max_retries=5)
+@shared_task(name="papers.send_confirmation_mail", bind=True, max_retries=5)
 def send_confirmation_mail(self, subscription_id: int, frequency: str) -> bool:
     try:
         return subscriptions.send_confirmation(subscription_id, frequency)

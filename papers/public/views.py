@@ -25,9 +25,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from papers import selectors
-from papers.forms import ErrorReportForm
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
-from papers.signals import content_version
+from papers.public.caching import content_version
+from papers.public.forms import ErrorReportForm
 
 PAPERS_PER_PAGE = 20
 DIGESTS_PER_PAGE = 20
@@ -317,7 +317,7 @@ def source(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def source_archive(request: HttpRequest) -> FileResponse:
-    from papers.source import source_archive as build
+    from papers.public.source import source_archive as build
 
     return FileResponse(
         build(), as_attachment=True, filename="digest-site.tar.gz", content_type="application/gzip"

@@ -15,7 +15,7 @@ import ftfy
 from django.conf import settings
 
 from papers.models import Topic, split_arxiv_id
-from papers.politeness import PoliteSession, backoff_seconds
+from papers.sources.politeness import PoliteSession, backoff_seconds
 
 # Control characters break feeds and XML; arXiv text may carry them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -19,9 +19,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import pymupdf  # noqa: E402
 
-from papers.pdf import extract_pdf  # noqa: E402
-from tests import pdfgen  # noqa: E402
-from tests.pdfgen import truth_from_links  # noqa: E402
+from papers.sources.pdf import extract_pdf  # noqa: E402
+from tools import pdfgen  # noqa: E402
+from tools.pdfgen import truth_from_links  # noqa: E402
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdfs"
 
