@@ -1,9 +1,9 @@
 """Measure figure detection (recall, precision) and extraction speed. Run by hand, not a test:
 
-    .venv/bin/python tests/measure_figures.py [extra.pdf ...]
+    .venv/bin/python tools/measure_figures.py [extra.pdf ...]
 
 Scored files: the LaTeX-made papers in tests/fixtures/pdfs (their figures carry invisible links
-"truth:N" around the figure body, see common.tex), generated papers from tests/pdfgen.py, and any
+"truth:N" around the figure body, see common.tex), generated papers from tools/pdfgen.py, and any
 PDF given on the command line that has such truth links. A figure counts as found when its label
 matches the truth's ("Figure N"), it is on the same page and its crop covers at least 80% of the
 true region with an intersection over union of at least 0.5.
