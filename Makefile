@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# This machine's own secret key, made once; production sets DJANGO_SECRET_KEY itself.
+KEY_FILE := data/secret-key
+DJANGO := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(KEY_FILE))}" $(PY)
 
 .PHONY: install install-dev run test lint format worker beat bench migrate demo static clean
 
@@ -24,18 +27,22 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
-migrate: install
-	$(PY) manage.py migrate --noinput
+$(KEY_FILE):
+	mkdir -p data
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(50))" > $@
 
-static: install
-	$(PY) manage.py collectstatic --noinput -v0
+migrate: install $(KEY_FILE)
+	$(DJANGO) manage.py migrate --noinput
+
+static: install $(KEY_FILE)
+	$(DJANGO) manage.py collectstatic --noinput -v0
 
 demo: migrate
-	$(PY) manage.py load_demo
+	$(DJANGO) manage.py load_demo
 
 # Local serving speaks plain HTTP; production keeps the HTTPS-only defaults.
 run: demo static
-	DJANGO_SECURE_SSL=false $(PY) manage.py runserver $(HOST):$(PORT)
+	DJANGO_SECURE_SSL=false $(DJANGO) manage.py runserver $(HOST):$(PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .
@@ -45,19 +52,19 @@ format: install-dev
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-test: lint
-	$(PY) manage.py makemigrations --check --dry-run
+test: lint $(KEY_FILE)
+	$(DJANGO) manage.py makemigrations --check --dry-run
 	$(VENV)/bin/pytest
 
 # One PDF per process: PyMuPDF is not thread-safe, so the prefork pool.
-worker: install
-	$(VENV)/bin/celery -A digest_site worker --loglevel=info --pool=prefork --concurrency=2 -Q digest
+worker: install $(KEY_FILE)
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(KEY_FILE))}" $(VENV)/bin/celery -A digest_site worker --loglevel=info --pool=prefork --concurrency=2 -Q digest
 
-beat: install
-	$(VENV)/bin/celery -A digest_site beat --loglevel=info
+beat: install $(KEY_FILE)
+	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(KEY_FILE))}" $(VENV)/bin/celery -A digest_site beat --loglevel=info
 
-bench: install-dev
-	$(PY) -m tools.bench
+bench: install-dev $(KEY_FILE)
+	$(DJANGO) -m tools.bench
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -82,10 +82,12 @@ def _redis(raw: str) -> str:
 DEBUG = _setting("DJANGO_DEBUG", _bool, False)
 SECRET_KEY = _setting("DJANGO_SECRET_KEY", str, "")
 if not SECRET_KEY:
-    if not DEBUG and env.str("DJANGO_REQUIRE_SECRET_KEY", default="") == "1":
-        raise ImproperlyConfigured("Setting DJANGO_SECRET_KEY is required")
-    # Fine for the embedded, local set-up; production sets DJANGO_SECRET_KEY.
-    SECRET_KEY = "insecure-local-key-set-DJANGO_SECRET_KEY-in-production"
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "Setting DJANGO_SECRET_KEY is required when DJANGO_DEBUG is off "
+            "(the Makefile's targets set a local one for this machine)"
+        )
+    SECRET_KEY = "insecure-debug-only-key"
 ALLOWED_HOSTS = _setting(
     "DJANGO_ALLOWED_HOSTS",
     lambda raw: [h.strip() for h in raw.split(",") if h.strip()],

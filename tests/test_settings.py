@@ -1,6 +1,7 @@
 """Settings come from the environment; a bad value stops start-up naming the variable."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +19,7 @@ def start(**env: str) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     clean.pop("REDIS_URL", None)
     clean["DJANGO_SETTINGS_MODULE"] = "digest_site.settings"
+    clean["DJANGO_SECRET_KEY"] = "a-key-for-this-probe"
     clean.update(env)
     return subprocess.run(
         [sys.executable, "-c", PROBE], cwd=ROOT, env=clean, capture_output=True, text=True
@@ -57,6 +59,13 @@ def test_a_bad_value_stops_start_up_naming_the_variable(name, value):
     assert name in result.stderr
 
 
+def test_production_without_a_secret_key_stops_start_up_naming_it():
+    result = start(DJANGO_SECRET_KEY="")
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert start(DJANGO_SECRET_KEY="", DJANGO_DEBUG="true").returncode == 0
+
+
 def test_deploy_checks_are_clean_with_production_settings():
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
     env.update(
@@ -73,3 +82,12 @@ def test_deploy_checks_are_clean_with_production_settings():
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
+
+
+def test_every_variable_the_settings_read_is_in_the_readme():
+    source = (ROOT / "digest_site" / "settings.py").read_text()
+    names = set(re.findall(r'_setting\(\s*"([A-Z_]+)"', source))
+    names |= set(re.findall(r'env\.\w+\(\s*"([A-Z_]+)"', source))
+    readme = (ROOT / "README.md").read_text()
+    assert len(names) > 30
+    assert sorted(name for name in names if f"`{name}`" not in readme) == []
