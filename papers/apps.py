@@ -7,13 +7,6 @@ class PapersConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from django.db.models.signals import post_delete
+        from papers import receivers
 
-        from papers import schedules
-        from papers.models import Topic
-        from papers.public import caching as signals
-        from papers.subscriptions import tasks as mail_tasks
-
-        signals.connect()
-        mail_tasks.connect()
-        post_delete.connect(schedules.remove_topic_schedule, sender=Topic)
+        receivers.connect()

@@ -10,7 +10,7 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
-from papers import pipeline
+from papers import pipeline, schedules
 from papers.models import Digest, Figure, Paper, PipelineRun, Status, Topic, TopicPaper
 
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
@@ -190,6 +190,7 @@ def load_demo() -> dict:
     """Create the demo rows that are missing; returns counts of what was created."""
     created = {"papers": 0, "figures": 0, "digests": 0}
     topic, _ = Topic.objects.get_or_create(slug=TOPIC["slug"], defaults=TOPIC)
+    schedules.ensure_topic_schedule(topic)
     papers = []
     for index, (arxiv_id, title, authors, categories, abstract, comment) in enumerate(PAPERS):
         day = DIGEST_DATES[index % 2]

@@ -101,9 +101,6 @@ class Topic(models.Model):
                 or hashlib.sha1(self.name.encode()).hexdigest()[:10]
             )
         super().save(*args, **kwargs)
-        from papers.schedules import ensure_topic_schedule
-
-        ensure_topic_schedule(self)
 
     def get_absolute_url(self) -> str:
         return reverse("papers:topic_detail", args=[self.slug])

@@ -56,6 +56,6 @@ def ensure_retry_schedule() -> PeriodicTask:
     return task
 
 
-def remove_topic_schedule(sender, instance: Topic, **kwargs) -> None:
-    """post_delete receiver: a deleted topic's periodic run goes with it."""
-    PeriodicTask.objects.filter(task="papers.fetch_topic", args=json.dumps([instance.pk])).delete()
+def remove_topic_schedule(topic: Topic) -> None:
+    """A deleted topic's periodic run goes with it."""
+    PeriodicTask.objects.filter(task="papers.fetch_topic", args=json.dumps([topic.pk])).delete()

@@ -5,6 +5,7 @@ from django.db import IntegrityError, transaction
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from papers.models import Digest, Paper, Status, Summary, Tag, split_arxiv_id
+from papers.schedules import ensure_topic_schedule
 from tests.factories import make_digest, make_paper, make_summary, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -120,6 +121,7 @@ def test_lock_records_who_and_when(django_user_model):
 
 def test_each_topic_gets_an_editable_daily_schedule():
     topic = make_topic()
+    ensure_topic_schedule(topic)
     task = PeriodicTask.objects.get(task="papers.fetch_topic")
     assert task.enabled and task.crontab.hour == "20" and task.crontab.day_of_week == "0-4"
     assert str(task.crontab.timezone) == "America/New_York"
@@ -130,6 +132,7 @@ def test_each_topic_gets_an_editable_daily_schedule():
 
     topic.active = False
     topic.save()
+    ensure_topic_schedule(topic)
     task.refresh_from_db()
     assert not task.enabled  # follows the topic, keeps the editor's other changes
     assert task.crontab.hour == "22"
@@ -139,9 +142,10 @@ def test_each_topic_gets_an_editable_daily_schedule():
 
 def test_a_deleted_topic_takes_its_schedule_along():
     topic = make_topic("Gone")
+    ensure_topic_schedule(topic)
     topic.delete()
     assert not PeriodicTask.objects.filter(task="papers.fetch_topic").exists()
-    make_topic("Gone")
+    ensure_topic_schedule(make_topic("Gone"))
     assert PeriodicTask.objects.filter(task="papers.fetch_topic").count() == 1
 
 

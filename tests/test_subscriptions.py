@@ -33,7 +33,6 @@ TODAY = timezone.now().date()
 
 @pytest.fixture(autouse=True)
 def _receivers(settings):
-    mail_tasks.connect()
     settings.SITE_URL = "http://testserver"
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag as TaggitTag
 
-from papers import pipeline, tasks
+from papers import pipeline, schedules, tasks
 from papers.admin import views as admin_views
 from papers.admin.markdown import export_digests_action, import_digest_view
 from papers.models import (
@@ -238,6 +238,11 @@ class TopicAdmin(admin.ModelAdmin):
         "last_run",
     )
     list_filter = ("active", "language", "auto_publish")
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        schedules.ensure_topic_schedule(obj)
+
     search_fields = ("name", "slug", "query")
     prepopulated_fields = {"slug": ("name",)}
     actions = ("run_now",)

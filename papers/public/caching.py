@@ -8,7 +8,6 @@ after those.
 import time
 
 from django.core.cache import cache
-from django.db.models.signals import m2m_changed, post_delete, post_save
 
 VERSION_KEY = "papers:content-version"
 
@@ -22,31 +21,8 @@ def content_version() -> str:
     return version
 
 
-def bump_content_version(**kwargs) -> None:
+def bump_content_version() -> None:
     new = f"{time.time():.6f}"
     if new == cache.get(VERSION_KEY):
         new = f"{time.time() + 0.000001:.6f}"
     cache.set(VERSION_KEY, new, None)
-
-
-def connect() -> None:
-    """Connect the receivers; called once from the app config's ready()."""
-    from papers.models import (
-        Digest,
-        DigestEntry,
-        Figure,
-        Paper,
-        Summary,
-        Tag,
-        TaggedPaper,
-        Topic,
-        TopicPaper,
-    )
-
-    for model in (Paper, Summary, Figure, Digest, DigestEntry, Topic, TopicPaper, Tag, TaggedPaper):
-        uid = f"papers.content-version.{model.__name__}"
-        post_save.connect(bump_content_version, sender=model, dispatch_uid=uid + ".save")
-        post_delete.connect(bump_content_version, sender=model, dispatch_uid=uid + ".delete")
-    m2m_changed.connect(
-        bump_content_version, sender=TaggedPaper, dispatch_uid="papers.content-version.tags"
-    )

@@ -1,16 +1,13 @@
-"""Celery tasks for e-mail subscriptions, and the receivers that start them.
+"""Celery tasks for e-mail subscriptions; the work is in `papers.subscriptions.services`.
 
-The work is in `papers.subscriptions.services`. `connect()` (called from the app config's ready()) makes a
-digest's change to published queue its mails after the commit; importing this module there also
-registers these tasks with the workers.
+A digest that becomes published queues `send_digest_mails` through `papers.receivers`.
 """
 
 import logging
 
 from celery import shared_task
-from django.db.models.signals import post_save, pre_save
 
-from papers.models import Digest, Status
+from papers.models import Digest
 from papers.subscriptions import services as subscriptions
 
 logger = logging.getLogger(__name__)
@@ -62,24 +59,3 @@ def send_confirmation_mail(self, subscription_id: int, frequency: str) -> bool:
             )
             return False
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
-
-
-def _remember_status(sender, instance: Digest, **kwargs) -> None:
-    """pre_save: was the digest already published in the database?"""
-    instance._was_published = (
-        instance.status == Status.PUBLISHED
-        and instance.pk is not None
-        and Digest.objects.filter(pk=instance.pk, status=Status.PUBLISHED).exists()
-    )
-
-
-def _digest_saved(sender, instance: Digest, **kwargs) -> None:
-    """post_save: a digest that has just become published mails its subscribers after the commit."""
-    if instance.status == Status.PUBLISHED and not getattr(instance, "_was_published", False):
-        send_digest_mails.delay_on_commit(instance.pk)
-
-
-def connect() -> None:
-    """Connect the receivers (idempotent)."""
-    pre_save.connect(_remember_status, sender=Digest, dispatch_uid="papers.mail.digest-status")
-    post_save.connect(_digest_saved, sender=Digest, dispatch_uid="papers.mail.digest-published")
