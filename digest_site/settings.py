@@ -262,7 +262,9 @@ PDF_MAX_BYTES = _setting("PDF_MAX_BYTES", _positive_int, 50 * 1024 * 1024)
 MAX_FIGURES_PER_PAPER = _setting("MAX_FIGURES_PER_PAPER", _positive_int, 12)
 
 # Summaries.
-SUMMARIZER = _setting("SUMMARIZER", _choice("extractive", "openai"), "extractive")
+# The summarizer backends the code has; topics and the SUMMARIZER setting choose among them.
+SUMMARIZERS = ("extractive", "openai")
+SUMMARIZER = _setting("SUMMARIZER", _choice(*SUMMARIZERS), "extractive")
 LLM_BASE_URL = _setting("LLM_BASE_URL", _url, "https://api.openai.com/v1")
 LLM_API_KEY = _setting("LLM_API_KEY", str, "")
 LLM_MODEL = _setting("LLM_MODEL", str, "gpt-4o-mini")

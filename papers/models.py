@@ -77,7 +77,7 @@ class Topic(models.Model):
     summarizer = models.CharField(
         max_length=20,
         blank=True,
-        choices=[("extractive", "extractive"), ("openai", "openai")],
+        choices=[(name, name) for name in settings.SUMMARIZERS],
         help_text=_("Leave empty to use the site's SUMMARIZER setting"),
     )
     auto_publish = models.BooleanField(

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import time
 
+from django.conf import settings
+
 from .base import (
     LlmConfig,
     SummarizerError,
@@ -17,7 +19,7 @@ from .base import (
     validate_fields,
 )
 
-BACKENDS = ("extractive", "openai")
+BACKENDS = settings.SUMMARIZERS
 
 __all__ = [
     "BACKENDS",
