@@ -8,8 +8,8 @@ import re
 import secrets
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db import connection, models
+from django.contrib.postgres.search import SearchVectorField
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -190,7 +190,7 @@ class Paper(models.Model):
     )
     authors_text = models.TextField(blank=True, editable=False)
     # PostgreSQL full-text search over title, authors, abstract and summaries (GIN-indexed there;
-    # unused on SQLite). Kept current by update_search_vector().
+    # unused on SQLite). Kept current by papers.search.index_papers().
     search_vector = SearchVectorField(null=True, editable=False)
     abstract = models.TextField(blank=True)
     comment = models.TextField(blank=True)
@@ -255,24 +255,9 @@ class Paper(models.Model):
         if self.status == Status.PUBLISHED and not self.published_at:
             self.published_at = timezone.now()
         super().save(*args, **kwargs)
-        self.update_search_vector()
 
     def get_absolute_url(self) -> str:
         return reverse("papers:paper_detail", args=[self.arxiv_id])
-
-    def update_search_vector(self) -> None:
-        if connection.vendor != "postgresql":
-            return
-        summary_text = " ".join(
-            " ".join([s.tldr, s.title_translation, " ".join(s.keywords or [])])
-            for s in self.summaries.all()
-        )
-        Paper.objects.filter(pk=self.pk).update(
-            search_vector=SearchVector("title", weight="A", config="english")
-            + SearchVector("authors_text", weight="A", config="simple")
-            + SearchVector("abstract", weight="B", config="english")
-            + SearchVector(models.Value(summary_text), weight="C", config="simple")
-        )
 
     @property
     def versioned_id(self) -> str:
@@ -414,10 +399,6 @@ class Summary(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper.arxiv_id} [{self.language}]"
-
-    def save(self, *args, **kwargs) -> None:
-        super().save(*args, **kwargs)
-        self.paper.update_search_vector()
 
     def lock(self, user=None) -> None:
         self.locked = True

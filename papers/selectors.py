@@ -7,18 +7,17 @@ papers, tags or figures on the page.
 import datetime as dt
 import math
 
-from django.db import connection
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
+from papers import search
 from papers.models import (
     Digest,
     DigestEntry,
     Figure,
     Paper,
     Status,
-    Summary,
     Tag,
     Topic,
     split_arxiv_id,
@@ -55,11 +54,7 @@ def clean_tag_slugs(values: list[str]) -> list[str]:
 
 
 def search_papers(queryset: QuerySet, text: str) -> QuerySet:
-    """Papers matching `text` in title, abstract, authors or summary.
-
-    PostgreSQL: full-text search, best match first. Elsewhere: every word must occur somewhere
-    (case-insensitive), newest first.
-    """
+    """Papers matching `text` (an arXiv id, or words), best match first (see papers.search)."""
     text = clean_query(text)
     if not text:
         return queryset
@@ -69,40 +64,7 @@ def search_papers(queryset: QuerySet, text: str) -> QuerySet:
         arxiv_id = None
     if arxiv_id:
         return queryset.filter(arxiv_id=arxiv_id)
-    if connection.vendor == "postgresql":
-        return _search_postgres(queryset, text)
-    return _search_simple(queryset, text)
-
-
-def _search_postgres(queryset: QuerySet, text: str) -> QuerySet:
-    """Ranked full-text search on Paper.search_vector (GIN-indexed; see Paper.update_search_vector).
-
-    Titles and abstracts are indexed stemmed (English), authors and summaries as plain words.
-    """
-    from django.contrib.postgres.search import SearchQuery, SearchRank
-
-    english = SearchQuery(text, config="english", search_type="websearch")
-    simple = SearchQuery(text, config="simple", search_type="websearch")
-    return (
-        queryset.filter(Q(search_vector=english) | Q(search_vector=simple))
-        .annotate(rank=SearchRank(F("search_vector"), english | simple))
-        .order_by("-rank", "-published", "-id")
-    )
-
-
-def _search_simple(queryset: QuerySet, text: str) -> QuerySet:
-    condition = Q()
-    for word in text.split():
-        in_summary = Summary.objects.filter(paper=OuterRef("pk")).filter(
-            Q(tldr__icontains=word) | Q(title_translation__icontains=word)
-        )
-        condition &= (
-            Q(title__icontains=word)
-            | Q(abstract__icontains=word)
-            | Q(authors_text__icontains=word)
-            | Exists(in_summary)
-        )
-    return queryset.filter(condition)
+    return search.search(queryset, text)
 
 
 def filter_papers(tag_slugs: list[str], text: str) -> QuerySet:

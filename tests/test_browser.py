@@ -32,6 +32,7 @@ def site(live_site):
             title_translation="音频驱动的说话人头部",
             background="Talking heads are hard.",
             method="A diffusion model.",
+            results="Its error falls as $E=mc^2$ per frame.",
         )
         make_figure(paper, caption="Figure 1: The pipeline of the method.")
         make_figure(paper, caption="Figure 2: Qualitative results.")
@@ -56,6 +57,7 @@ def test_read_the_site(site, page):
     # Math in titles and abstracts is typeset by the site's own KaTeX.
     page.wait_for_selector(".digest-paper h2 .katex")
     assert page.locator(".digest-paper .abstract .katex").count() == 3
+    assert page.locator(".digest-paper .summary dd .katex").count() >= 3  # summaries' math too
 
     gallery = page.locator("details.figures").first
     image = gallery.locator("img").first

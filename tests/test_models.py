@@ -152,12 +152,15 @@ def test_a_deleted_topic_takes_its_schedule_along():
 def test_postgres_search_uses_an_indexed_vector_that_follows_summaries(postgres):
     from django.db import connection
 
+    from papers.search import index_papers
     from papers.selectors import search_papers
 
     paper = make_paper(title="Gaussian heads", abstract="We render heads quickly.")
+    index_papers([paper.pk])
     assert list(search_papers(Paper.objects.all(), "rendering")) == [paper]  # stemmed
     assert not search_papers(Paper.objects.all(), "lipreading").exists()
     make_summary(paper, keywords=["lipreading"])
+    index_papers([paper.pk])
     assert list(search_papers(Paper.objects.all(), "lipreading")) == [paper]
     with connection.cursor() as cursor:
         cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'paper_search_gin'")

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from papers import search
 from papers.markdown.mojibake import RepairReport, repair_text
 from papers.models import (
     SUMMARY_LIST_FIELDS,
@@ -794,6 +795,7 @@ def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -
         tags = [topic_tag] + [_tag(k, Tag.Kind.KEYWORD) for k in extra + keywords]
         _tag_paper(report, paper, tags)
         papers.append(paper)
+    search.index_papers(paper.pk for paper in papers)
     where[0] = 1
     report.digest_id = _store_digest(report, post, topic, papers).pk
 

@@ -24,7 +24,7 @@ from django.utils.translation import check_for_language, get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from papers import selectors
+from papers import search, selectors
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
 from papers.public.caching import content_version
 from papers.public.forms import ErrorReportForm
@@ -105,6 +105,9 @@ def paper_list(request: HttpRequest) -> HttpResponse:
         raise Http404("No such tag")
     slugs = list(dict.fromkeys(tag.slug for tag in tags))
     papers = paginate(request, selectors.filter_papers(slugs, query), PAPERS_PER_PAGE)
+    if query:
+        papers.object_list = list(papers.object_list)
+        search.attach_snippets(papers.object_list, query)
     context = {
         "page_obj": papers,
         "query": query,

@@ -1,0 +1,251 @@
+"""Full-text search over papers: title, authors, abstract, summaries and the PDF's body, weighted in
+that order, best match first, with a highlighted snippet for each result.
+
+PostgreSQL keeps a weighted tsvector in `Paper.search_vector` (GIN-indexed); SQLite keeps an FTS5
+table, `paper_search`, ranked by bm25. Both are written by `index_papers()`, which every writer of
+a paper's text or summaries calls after the change.
+
+Chinese has no spaces between words, so each run of Chinese text is indexed as jieba's words plus
+its overlapping character pairs, and a Chinese query word must match as a run of those pairs: "说话人"
+finds "说话人头像" whatever jieba makes of either.
+"""
+
+import html
+import re
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Case, IntegerField, QuerySet, When
+from django.utils.safestring import SafeString, mark_safe
+
+from papers.models import Paper
+
+# Candidates ranked per query: enough for any reader's paging, bounded for generic words.
+MAX_RESULTS = 1000
+BODY_CHARS = 200_000  # of the PDF's text indexed; the rest adds little but cost
+SQLITE_WEIGHTS = (10.0, 6.0, 4.0, 3.0, 1.0)  # title, authors, abstract, summaries, body
+POSTGRES_WEIGHTS = [
+    0.05,
+    0.2,
+    0.5,
+    1.0,
+]  # D (body), C (abstract, summaries), B (authors), A (title)
+SNIPPET_CHARS = 240
+
+CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def _jieba_words(run: str) -> list[str]:
+    import jieba
+
+    jieba.setLogLevel(60)
+    return [word for word in jieba.cut_for_search(run) if word.strip()]
+
+
+def _pairs(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def segment(text: str) -> str:
+    """Text as the index sees it: each Chinese run becomes jieba's words, then its character pairs."""
+
+    def words(match: re.Match) -> str:
+        run = match.group(0)
+        return " " + " ".join(_jieba_words(run) + _pairs(run)) + " "
+
+    return CJK_RUN.sub(words, text or "")
+
+
+def query_terms(text: str) -> list[list[str]]:
+    """The query's terms, each a list of tokens that must stand together (a phrase)."""
+    terms = []
+    for token in WORD.findall(text or ""):
+        for part in re.split(f"({CJK_RUN.pattern})", token):
+            if not part:
+                continue
+            terms.append(_pairs(part) if CJK_RUN.fullmatch(part) else [part.lower()])
+    return terms
+
+
+# Writing the index
+
+
+def summary_text(summary) -> str:
+    """The words of one summary that search sees."""
+    return " ".join(
+        [summary.tldr, summary.title_translation, summary.background, summary.method]
+        + [summary.results, *(summary.keywords or []), *(summary.key_takeaways or [])]
+    )
+
+
+def write_index(
+    pk: int, title: str, authors: str, abstract: str, summaries: str, body: str
+) -> None:
+    """Write one paper's search entry from its texts (segmented here)."""
+    texts = {
+        "title": segment(title),
+        "authors": authors,
+        "abstract": segment(abstract),
+        "summaries": segment(summaries),
+        "body": segment((body or "")[:BODY_CHARS]),
+    }
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE papers_paper SET search_vector ="
+                " setweight(to_tsvector('english', %(title)s), 'A')"
+                " || setweight(to_tsvector('simple', %(authors)s), 'B')"
+                " || setweight(to_tsvector('english', %(abstract)s), 'C')"
+                " || setweight(to_tsvector('simple', %(summaries)s), 'C')"
+                " || setweight(to_tsvector('english', %(body)s), 'D')"
+                " WHERE id = %(id)s",
+                {**texts, "id": pk},
+            )
+        elif connection.vendor == "sqlite":
+            cursor.execute("DELETE FROM paper_search WHERE rowid = %s", [pk])
+            cursor.execute(
+                "INSERT INTO paper_search (rowid, title, authors, abstract, summaries, body)"
+                " VALUES (%s, %s, %s, %s, %s, %s)",
+                [pk, *texts.values()],
+            )
+
+
+def index_papers(paper_ids: Iterable[int]) -> None:
+    """Bring the search index of these papers up to date with their text and summaries."""
+    ids = list(paper_ids)
+    if not ids:
+        return
+    papers = (
+        Paper.objects.filter(pk__in=ids)
+        .only("pk", "title", "authors_text", "abstract", "full_text")
+        .prefetch_related("summaries")
+    )
+    for paper in papers:
+        summaries = " ".join(summary_text(s) for s in paper.summaries.all())
+        write_index(
+            paper.pk, paper.title, paper.authors_text, paper.abstract, summaries, paper.full_text
+        )
+
+
+# Reading it
+
+
+def _sqlite_match(terms: list[list[str]]) -> str:
+    quoted = []
+    for tokens in terms:
+        phrase = " ".join(token.replace('"', '""') for token in tokens)
+        quoted.append(f'"{phrase}"')
+    return " ".join(quoted)
+
+
+def _postgres_query(terms: list[list[str]]) -> str:
+    """A to_tsquery text: words stemmed by the caller's config, Chinese pairs as a phrase."""
+    parts = []
+    for tokens in terms:
+        escaped = ["'" + token.replace("'", "''").replace("\\", "") + "'" for token in tokens]
+        parts.append("(" + " <-> ".join(escaped) + ")")
+    return " & ".join(parts)
+
+
+def ranked_ids(text: str) -> list[int]:
+    """The ids of papers matching every word of `text`, best first, at most MAX_RESULTS."""
+    terms = query_terms(text)
+    if not terms:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            query = _postgres_query(terms)
+            cursor.execute(
+                "SELECT id FROM papers_paper"
+                " WHERE search_vector @@ (to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s))"
+                " ORDER BY ts_rank(%(weights)s::float4[], search_vector,"
+                " to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s)) DESC, id DESC"
+                " LIMIT %(limit)s",
+                {"q": query, "weights": POSTGRES_WEIGHTS, "limit": MAX_RESULTS},
+            )
+        else:
+            weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
+            cursor.execute(
+                f"SELECT rowid FROM paper_search WHERE paper_search MATCH %s"
+                f" ORDER BY bm25(paper_search, {weights}), rowid DESC LIMIT %s",
+                [_sqlite_match(terms), MAX_RESULTS],
+            )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def search(queryset: QuerySet, text: str) -> QuerySet:
+    """`queryset` narrowed to the papers matching `text`, best match first."""
+    ids = ranked_ids(text)
+    if not ids:
+        return queryset.none()
+    order = Case(*[When(pk=pk, then=i) for i, pk in enumerate(ids)], output_field=IntegerField())
+    return queryset.filter(pk__in=ids).order_by(order)
+
+
+# Snippets
+
+
+def _stem(word: str) -> str:
+    """A crude English stem, enough to mark "rendered" for the query "rendering"."""
+    for suffix in ("ings", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def _needles(text: str) -> re.Pattern | None:
+    """A pattern for the query's words as they may stand in a text: Chinese as typed, English
+    words by their stem, to the end of the word."""
+    parts = []
+    for tokens in query_terms(text):
+        if CJK_RUN.fullmatch(tokens[0]):
+            parts.append(re.escape(tokens[0] + "".join(t[1:] for t in tokens[1:])))
+        else:
+            parts.append(r"\b" + re.escape(_stem(tokens[0])) + r"\w*")
+    return re.compile("|".join(parts), re.IGNORECASE) if parts else None
+
+
+def _highlight(passage: str, pattern: re.Pattern) -> str:
+    out, last = [], 0
+    for match in pattern.finditer(passage):
+        out.append(html.escape(passage[last : match.start()]))
+        out.append(f"<mark>{html.escape(match.group(0))}</mark>")
+        last = match.end()
+    out.append(html.escape(passage[last:]))
+    return "".join(out)
+
+
+def snippet(texts: Iterable[str], text: str) -> SafeString | None:
+    """A short passage of the first text that holds a query word, the words marked."""
+    pattern = _needles(text)
+    if pattern is None:
+        return None
+    for candidate in texts:
+        candidate = " ".join((candidate or "").split())
+        found = pattern.search(candidate)
+        if not found:
+            continue
+        start = max(0, found.start() - SNIPPET_CHARS // 3)
+        passage = candidate[start : start + SNIPPET_CHARS]
+        prefix = "…" if start else ""
+        suffix = "…" if start + SNIPPET_CHARS < len(candidate) else ""
+        # Every piece of the passage is escaped by _highlight.
+        return mark_safe(prefix + _highlight(passage, pattern) + suffix)
+    return None
+
+
+def attach_snippets(papers: list[Paper], text: str) -> None:
+    """Set `paper.snippet` on each paper of a page: from its abstract, summary or PDF body."""
+    if not text or not papers:
+        return
+    bodies = dict(
+        Paper.objects.filter(pk__in=[p.pk for p in papers]).values_list("pk", "full_text")
+    )
+    for paper in papers:
+        summaries = [s.tldr for s in paper.summaries.all()] + [
+            s.method for s in paper.summaries.all()
+        ]
+        paper.snippet = snippet([paper.abstract, *summaries, bodies.get(paper.pk, "")], text)
