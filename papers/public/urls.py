@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from papers.public import feeds, views
+from papers.public import citing, feeds, views
 
 
 class ArxivIdConverter:
@@ -27,13 +27,32 @@ class IsoDateConverter:
         return str(value)
 
 
+class CiteFormatConverter:
+    """The citation file formats: BibTeX and RIS."""
+
+    regex = r"bib|ris"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 register_converter(ArxivIdConverter, "arxiv")
+register_converter(CiteFormatConverter, "citefmt")
 register_converter(IsoDateConverter, "isodate")
 
 app_name = "papers"
 urlpatterns = [
     path("", views.home, name="home"),
     path("papers/", views.paper_list, name="paper_list"),
+    path("papers/cite.<citefmt:fmt>", citing.listing_citation, name="listing_citation"),
+    path(
+        "papers/<arxiv:arxiv_id>/cite.<citefmt:fmt>",
+        citing.paper_citation,
+        name="paper_citation",
+    ),
     path("papers/<arxiv:arxiv_id>/", views.paper_detail, name="paper_detail"),
     path("papers/<arxiv:arxiv_id>/report/", views.paper_report, name="paper_report"),
     path("tags/", views.tag_list, name="tag_list"),
@@ -52,6 +71,11 @@ urlpatterns = [
         name="topic_feed_atom",
     ),
     path("topics/<str:slug>/<isodate:date>/", views.digest_detail, name="digest_detail"),
+    path(
+        "topics/<str:slug>/<isodate:date>/cite.<citefmt:fmt>",
+        citing.digest_citation,
+        name="digest_citation",
+    ),
     path("feed/", views.cached_page(feeds.PaperFeed()), name="feed"),
     path("feed/atom/", views.cached_page(feeds.PaperAtomFeed()), name="feed_atom"),
     path("figures/<int:pk>/", views.figure_image, name="figure_image"),

@@ -56,3 +56,27 @@ def safe_links(values) -> list[dict]:
 def summary_in(paper, language: str):
     """`paper.summary_for(language)` for templates (uses prefetched summaries)."""
     return paper.summary_for(language)
+
+
+@register.simple_tag
+def citation_meta(paper) -> list[tuple[str, str]]:
+    """Highwire `citation_*` name/content pairs, for reference managers."""
+    from papers.citations import highwire_meta
+
+    return highwire_meta(paper)
+
+
+@register.filter
+def bibtex(paper) -> str:
+    from papers.citations import bibtex_entry
+
+    return bibtex_entry(paper)
+
+
+@register.simple_tag
+def listing_query(request: HttpRequest) -> str:
+    """The current listing's filters as a query string (no page), for its citation files."""
+    pairs = [
+        (key, value) for key, values in request.GET.lists() for value in values if key != "page"
+    ]
+    return "?" + urlencode(pairs) if pairs else ""

@@ -41,4 +41,16 @@ document.addEventListener("DOMContentLoaded", function () {
       openFigure(link);
     });
   });
+
+  // One-click copy of a citation: the button names the element whose text it copies.
+  document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var source = document.querySelector(button.dataset.copy);
+      var status = button.parentElement.querySelector(".copied");
+      if (!source || !navigator.clipboard) return;
+      navigator.clipboard.writeText(source.textContent).then(function () {
+        if (status) status.textContent = button.dataset.done || "Copied.";
+      });
+    });
+  });
 });
