@@ -4,6 +4,8 @@ import datetime as dt
 import io
 import re
 import shutil
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 from urllib.parse import unquote
@@ -17,8 +19,10 @@ from django.urls import resolve, reverse
 
 from papers.admin.markdown import ImportDigestForm, export_digests_action, import_digest_view
 from papers.markdown import importer as markdown_io
-from papers.markdown.importer import export_digest, import_files, import_post, parse_post
+from papers.markdown.export import digest_filename, export_digest
+from papers.markdown.importer import import_files, import_post
 from papers.markdown.mojibake import damage
+from papers.markdown.parse import parse_post
 from papers.models import (
     SUMMARY_FIELDS,
     Digest,
@@ -291,7 +295,7 @@ def round_trip(names: list[str], paths: list[Path]) -> None:
     for digest in Digest.objects.all():
         text = export_digest(digest)
         text.encode("utf-8")  # valid UTF-8
-        exports[markdown_io.digest_filename(digest)] = text
+        exports[digest_filename(digest)] = text
     empty_database()
     for name, text in exports.items():
         report = import_post(text.encode("utf-8"), name)
@@ -517,3 +521,15 @@ def test_admin_export_action(staff):
         names = sorted(archive.namelist())
         assert names == ["speech-driven-avatars-2025-01-15.md", "虚拟人_数字人-2025-02-03.md"]
         assert "## Voice2Face" in archive.read(names[1]).decode("utf-8")
+
+
+def test_parsing_needs_no_django():
+    """parse and mojibake are pure: importing them loads neither Django nor the models."""
+    code = (
+        "import sys, papers.markdown.parse\n"
+        "loaded = [m for m in sys.modules if m.startswith(('django', 'papers.models'))]\n"
+        "assert not loaded, loaded\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -16,13 +16,9 @@ from django.template.response import TemplateResponse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext_lazy as _
 
-from papers.markdown.importer import (
-    PostFormatError,
-    decode_post,
-    digest_filename,
-    export_digest,
-    import_post,
-)
+from papers.markdown.export import digest_filename, export_digest
+from papers.markdown.importer import import_post
+from papers.markdown.parse import PostFormatError, decode_post
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 

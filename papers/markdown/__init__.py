@@ -1,0 +1,12 @@
+"""Markdown digests in the legacy blog's layout, and the repair of their broken encodings.
+
+- `parse`: a post's text -> `Post` and `PostPaper` dataclasses. Pure: no Django models, no
+  database; it may import only `mojibake` and `papers.arxiv_ids`.
+- `mojibake`: repair of UTF-8 once decoded as a Windows code page. Pure, like `parse`.
+- `importer`: stores a parsed post (topic, papers, summaries, figures, tags, digest).
+- `export`: writes a digest as a post that reads back through the importer.
+
+Who may import what: the admin, management commands, tools and tests use this package; nothing
+in the package imports views, the admin, tasks or the pipeline, and `parse` and `mojibake` never
+import `papers.models`.
+"""

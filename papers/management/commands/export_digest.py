@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from papers.markdown.importer import export_digest
+from papers.markdown.export import export_digest
 from papers.models import Digest
 
 
