@@ -21,7 +21,7 @@ from papers.models import (
     Subscription,
     Tag,
 )
-from papers.subscriptions import services as subscriptions
+from papers.subscriptions import delivery, mails
 from papers.subscriptions import tasks as mail_tasks
 from tests.factories import make_digest, make_paper, make_summary, make_topic
 from tests.smtp_server import SmtpServer
@@ -291,16 +291,16 @@ def test_a_retried_task_or_a_second_worker_never_sends_twice(smtp):
     assert send.state == MailSend.State.SENT and send.attempts == 1
 
     # A worker handed the same batch after another one sent it.
-    assert mail_tasks.deliver_mail_batch([send.pk]) == {subscriptions.TAKEN: 1}
+    assert mail_tasks.deliver_mail_batch([send.pk]) == {delivery.TAKEN: 1}
 
     # Two workers holding the same queued mail: only the first claim sends.
     second = published_digest(topic, [make_paper(topic=topic)], days_ago=1)
-    assert subscriptions.queue_digest_mails(second) == 1
-    assert subscriptions.queue_digest_mails(second) == 0
+    assert mails.queue_digest_mails(second) == 1
+    assert mails.queue_digest_mails(second) == 0
     queued = MailSend.objects.get(digest=second)
     connection = get_connection()
-    assert subscriptions.send_one(queued.pk, connection) == MailSend.State.SENT
-    assert subscriptions.send_one(queued.pk, connection) == subscriptions.TAKEN
+    assert delivery.send_one(queued.pk, connection) == MailSend.State.SENT
+    assert delivery.send_one(queued.pk, connection) == delivery.TAKEN
     connection.close()
     assert len(smtp.to("reader@example.org")) == 2
 
@@ -315,9 +315,9 @@ def test_a_send_left_by_a_dead_worker_goes_out_later_with_the_same_message_id(sm
     topic = make_topic()
     follower("reader@example.org", topic=topic)
     digest = published_digest(topic, [make_paper(topic=topic)])
-    subscriptions.queue_digest_mails(digest)
+    mails.queue_digest_mails(digest)
     send = MailSend.objects.get()
-    an_hour_and_more = timezone.now() - subscriptions.STALE_SENDING - dt.timedelta(minutes=1)
+    an_hour_and_more = timezone.now() - delivery.STALE_SENDING - dt.timedelta(minutes=1)
     MailSend.objects.filter(pk=send.pk).update(
         state=MailSend.State.SENDING, claimed_at=an_hour_and_more, attempts=1
     )
@@ -347,7 +347,7 @@ def test_sending_is_rate_limited_by_the_setting(smtp, settings, monkeypatch):
             self.now += seconds
 
     clock = Clock()
-    monkeypatch.setattr(subscriptions, "time", clock)
+    monkeypatch.setattr(delivery, "time", clock)
     digest = published_digest(topic, [make_paper(topic=topic)])
     mail_tasks.send_digest_mails(digest.pk)
 
@@ -477,7 +477,10 @@ def test_confirmation_links_are_signed_and_expire(
 ):
     topic = make_topic()
     with django_capture_on_commit_callbacks(execute=True):
-        subscriptions.subscribe("reader@example.org", topic=topic, frequency=Frequency.WEEKLY)
+        client.post(
+            reverse("subscriptions:subscribe"),
+            {"email": "reader@example.org", "frequency": "weekly", "topic": topic.slug},
+        )
     path = link(mailoutbox[0].body, "subscriptions/confirm")
 
     value = path.rstrip("/").rsplit("/", 1)[1]
@@ -490,7 +493,7 @@ def test_confirmation_links_are_signed_and_expire(
     monkeypatch.setattr(
         signing.TimestampSigner, "timestamp", lambda self: signing.b62_encode(eight_days_ago)
     )
-    expired = subscriptions.confirm_url(Subscription.objects.get(), Frequency.WEEKLY)
+    expired = mails.confirm_url(Subscription.objects.get(), Frequency.WEEKLY)
     monkeypatch.undo()
     response = client.post(urlsplit(expired).path)
     assert response.status_code == 400

@@ -1,9 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from papers.forms import TrapForm
 
-class ErrorReportForm(forms.Form):
-    """A reader's report of a mistake in a summary. `website` is a trap only robots fill in."""
+
+class ErrorReportForm(TrapForm):
+    """A reader's report of a mistake in a summary."""
 
     message = forms.CharField(
         label=_("What is wrong?"),
@@ -16,11 +18,3 @@ class ErrorReportForm(forms.Form):
         required=False,
         max_length=200,
     )
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-
-    def is_trap_filled(self) -> bool:
-        return bool(self.data.get("website", "").strip())

@@ -24,7 +24,7 @@ from django.utils.translation import check_for_language, get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from papers import search, selectors
+from papers import search, selectors, throttling
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
 from papers.public.caching import content_version
 from papers.public.forms import ErrorReportForm
@@ -145,20 +145,8 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 
 
 def client_hash(request: HttpRequest) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
+    address = throttling.client_address(request)
     return hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()
-
-
-def _over_report_limit(client: str) -> bool:
-    """Count this client's reports in the cache; True once it passes the hourly limit."""
-    key = f"report-rate:{client}"
-    cache.add(key, 0, 60 * 60)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, 60 * 60)
-        count = 1
-    return count > REPORTS_PER_HOUR
 
 
 def paper_report(request: HttpRequest, arxiv_id: str) -> HttpResponse:
@@ -173,8 +161,8 @@ def paper_report(request: HttpRequest, arxiv_id: str) -> HttpResponse:
             # Robots get the same answer as people, and nothing is stored.
             return redirect(reverse("papers:paper_report", args=[paper.arxiv_id]) + "?sent=1")
         if form.is_valid():
-            client = client_hash(request)
-            if _over_report_limit(client):
+            address = throttling.client_address(request)
+            if not throttling.allows("report", address, REPORTS_PER_HOUR):
                 return render(
                     request, "papers/report.html", {"paper": paper, "limited": True}, status=429
                 )
@@ -183,7 +171,7 @@ def paper_report(request: HttpRequest, arxiv_id: str) -> HttpResponse:
                 summary=paper.summary_for(summary_language()),
                 message=form.cleaned_data["message"],
                 contact=form.cleaned_data["contact"],
-                client_hash=client,
+                client_hash=client_hash(request),
             )
             return redirect(reverse("papers:paper_report", args=[paper.arxiv_id]) + "?sent=1")
         status = 400

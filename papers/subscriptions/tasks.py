@@ -1,6 +1,6 @@
-"""Celery tasks for e-mail subscriptions; the work is in `papers.subscriptions.services`.
-
-A digest that becomes published queues `send_digest_mails` through `papers.receivers`.
+"""Celery tasks for e-mail subscriptions; the work is in `papers.subscriptions.mails` and
+`papers.subscriptions.delivery`. A digest that becomes published queues `send_digest_mails` through
+`papers.receivers`.
 """
 
 import logging
@@ -8,7 +8,7 @@ import logging
 from celery import shared_task
 
 from papers.models import Digest
-from papers.subscriptions import services as subscriptions
+from papers.subscriptions import delivery, mails
 
 logger = logging.getLogger(__name__)
 
@@ -17,7 +17,7 @@ logger = logging.getLogger(__name__)
 def send_digest_mails(digest_id: int) -> int:
     """Queue the mails for a newly published digest, then send what is due."""
     digest = Digest.objects.select_related("topic").filter(pk=digest_id).first()
-    queued = subscriptions.queue_digest_mails(digest) if digest else 0
+    queued = mails.queue_digest_mails(digest) if digest else 0
     send_queued_mails()
     return queued
 
@@ -25,7 +25,7 @@ def send_digest_mails(digest_id: int) -> int:
 @shared_task(name="papers.send_weekly_mails")
 def send_weekly_mails(week: str | None = None) -> int:
     """Queue the weekly mails (`week` like `2025-W03`, default the last complete week), then send."""
-    queued = subscriptions.queue_weekly_mails(f"week:{week}" if week else None)
+    queued = mails.queue_weekly_mails(f"week:{week}" if week else None)
     send_queued_mails()
     return queued
 
@@ -33,10 +33,10 @@ def send_weekly_mails(week: str | None = None) -> int:
 @shared_task(name="papers.send_queued_mails")
 def send_queued_mails() -> int:
     """Hand the due queued mails to the workers in batches (also run every few minutes by beat)."""
-    if subscriptions.sending_paused():
+    if delivery.sending_paused():
         return 0
-    subscriptions.release_stale_sends()
-    batches = subscriptions.due_batches()
+    delivery.release_stale_sends()
+    batches = delivery.due_batches()
     for batch in batches:
         deliver_mail_batch.delay(batch)
     return len(batches)
@@ -44,14 +44,14 @@ def send_queued_mails() -> int:
 
 @shared_task(name="papers.deliver_mail_batch")
 def deliver_mail_batch(send_ids: list[int]) -> dict:
-    return dict(subscriptions.send_mails(send_ids))
+    return dict(delivery.send_mails(send_ids))
 
 
 @shared_task(name="papers.send_confirmation_mail", bind=True, max_retries=5)
 def send_confirmation_mail(self, subscription_id: int, frequency: str) -> bool:
     try:
-        return subscriptions.send_confirmation(subscription_id, frequency)
-    except subscriptions.TemporaryMailError as exc:
+        return delivery.send_confirmation(subscription_id, frequency)
+    except delivery.TemporaryMailError as exc:
         if self.request.is_eager:
             # In-process (no broker): there is no later; the reader can ask again.
             logger.warning(

@@ -9,7 +9,7 @@ CSRF token; its POST is exempt and refuses requests browsers mark as cross-site 
 a forged request could do is send one confirmation mail, which the throttles bound.
 """
 
-from django import forms
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -18,8 +18,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from papers import throttling
 from papers.models import Frequency, Subscriber, Tag, Topic
-from papers.subscriptions import services as subscriptions
+from papers.subscriptions import services, tasks
+from papers.subscriptions.forms import ManageForm, SubscribeForm
 
 DONE_MESSAGES = {
     "confirmed": _("Your subscription is confirmed."),
@@ -29,38 +31,8 @@ DONE_MESSAGES = {
 }
 
 
-class SubscribeForm(forms.Form):
-    email = forms.EmailField(label=_("E-mail address"), max_length=254)
-    frequency = forms.ChoiceField(
-        label=_("How often"),
-        choices=Frequency.choices,
-        initial=Frequency.DAILY,
-        widget=forms.RadioSelect,
-    )
-    topic = forms.CharField(required=False, widget=forms.HiddenInput)
-    tag = forms.CharField(required=False, widget=forms.HiddenInput)
-    # A trap: hidden from people, filled in by robots.
-    website = forms.CharField(
-        label=_("Leave this field empty"),
-        required=False,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
-    )
-
-    def clean(self) -> dict:
-        data = super().clean()
-        topic_slug, tag_slug = data.get("topic"), data.get("tag")
-        if bool(topic_slug) == bool(tag_slug):
-            raise forms.ValidationError(_("Choose one topic or one tag to follow."))
-        data["topic"] = Topic.objects.filter(slug=topic_slug).first() if topic_slug else None
-        data["tag"] = Tag.objects.filter(slug=tag_slug).first() if tag_slug else None
-        if not (data["topic"] or data["tag"]):
-            raise forms.ValidationError(_("This topic or tag does not exist."))
-        return data
-
-
-def _client(request: HttpRequest) -> str:
-    # REMOTE_ADDR only: a forwarded-for header is whatever the client wants it to be.
-    return request.META.get("REMOTE_ADDR", "")
+def _throttle_allows(kind: str, value: str) -> bool:
+    return throttling.allows(f"subscribe:{kind}", value, settings.SUBSCRIBE_THROTTLE_PER_HOUR)
 
 
 def _private(response: HttpResponse) -> HttpResponse:
@@ -88,12 +60,11 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         return render(request, "subscriptions/subscribe.html", context)
     if request.headers.get("Sec-Fetch-Site") == "cross-site":
         return HttpResponseForbidden()
-    # Whoever fills in the trap is told "done" and nothing happens.
-    if request.POST.get("website"):
-        return redirect("subscriptions:subscribe_sent")
-    if not subscriptions.throttle_allows("client", _client(request)):
-        return render(request, "subscriptions/throttled.html", status=429)
     form = SubscribeForm(request.POST)
+    if form.is_trap_filled():
+        return redirect("subscriptions:subscribe_sent")
+    if not _throttle_allows("client", throttling.client_address(request)):
+        return render(request, "subscriptions/throttled.html", status=429)
     if not form.is_valid():
         context = {
             "form": form,
@@ -102,14 +73,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         }
         return render(request, "subscriptions/subscribe.html", context, status=400)
     email = Subscriber.normalize_email(form.cleaned_data["email"])
-    if not subscriptions.throttle_allows("address", email):
+    if not _throttle_allows("address", email):
         return render(request, "subscriptions/throttled.html", status=429)
-    subscriptions.subscribe(
-        email,
-        topic=form.cleaned_data["topic"],
-        tag=form.cleaned_data["tag"],
-        frequency=form.cleaned_data["frequency"],
+    frequency = form.cleaned_data["frequency"]
+    subscription = services.subscribe(
+        email, topic=form.cleaned_data["topic"], tag=form.cleaned_data["tag"], frequency=frequency
     )
+    tasks.send_confirmation_mail.delay_on_commit(subscription.pk, frequency)
     return redirect("subscriptions:subscribe_sent")
 
 
@@ -121,14 +91,14 @@ def subscribe_sent(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, value: str) -> HttpResponse:
     try:
-        subscription, frequency = subscriptions.read_confirmation(value)
-    except subscriptions.ConfirmationError as exc:
+        subscription, frequency = services.read_confirmation(value)
+    except services.ConfirmationError as exc:
         response = render(
             request, "subscriptions/confirm_invalid.html", {"error": str(exc)}, status=400
         )
         return _private(response)
     if request.method == "POST":
-        subscription = subscriptions.confirm(value)
+        subscription = services.confirm(value)
         url = reverse("subscriptions:manage", args=[subscription.subscriber.token])
         return redirect(f"{url}?done=confirmed")
     context = {
@@ -136,14 +106,6 @@ def confirm(request: HttpRequest, value: str) -> HttpResponse:
         "frequency_label": Frequency(frequency).label,
     }
     return _private(render(request, "subscriptions/confirm.html", context))
-
-
-class ManageForm(forms.Form):
-    action = forms.ChoiceField(
-        choices=[("frequency", "frequency"), ("remove", "remove"), ("delete", "delete")]
-    )
-    subscription = forms.IntegerField(required=False)
-    frequency = forms.ChoiceField(choices=Frequency.choices, required=False)
 
 
 @never_cache
@@ -188,7 +150,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET asks; POST (the page's button, or a mail program's one-click) unsubscribes at once."""
     subscriber = get_object_or_404(Subscriber, token=token)
     if request.method == "POST":
-        subscriptions.unsubscribe(subscriber)
+        services.unsubscribe(subscriber)
         context = {"subscriber": subscriber, "done": DONE_MESSAGES["unsubscribed"]}
         return _private(render(request, "subscriptions/unsubscribed.html", context))
     context = {"subscriber": subscriber, "count": subscriber.subscriptions.count()}
