@@ -16,7 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from papers import search
+from papers import indexing
 from papers.models import (
     Digest,
     DigestEntry,
@@ -176,7 +176,7 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
     else:
         change = "unchanged"
     if change in ("new", "updated"):
-        search.index_papers([paper.pk])
+        indexing.refresh_indexes([paper.pk])
     _, joined = TopicPaper.objects.get_or_create(
         topic=topic, paper=paper, defaults={"matched_terms": data.matched_terms}
     )
@@ -344,7 +344,7 @@ def store_extraction(paper: Paper, path: Path, extraction) -> None:
     paper.last_error = ""
     paper.next_attempt_at = None
     paper.save()
-    search.index_papers([paper.pk])
+    indexing.refresh_indexes([paper.pk])
     kept = {}
     for figure in paper.figures.all():
         kept[figure.order] = figure
@@ -452,5 +452,5 @@ def store_summary(paper: Paper, result) -> Summary | None:
     summary.generated_at = timezone.now()
     summary.stale = False
     summary.save()
-    search.index_papers([paper.pk])
+    indexing.refresh_indexes([paper.pk])
     return summary

@@ -8,6 +8,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 
 from papers import schedules
 from papers.models import (
+    AuthorAlias,
     Digest,
     DigestEntry,
     Figure,
@@ -23,7 +24,18 @@ from papers.public.caching import bump_content_version
 from papers.subscriptions import tasks as mail_tasks
 
 # What readers see: a change to any of these makes every cached page stale.
-SEEN_BY_READERS = (Paper, Summary, Figure, Digest, DigestEntry, Topic, TopicPaper, Tag, TaggedPaper)
+SEEN_BY_READERS = (
+    Paper,
+    Summary,
+    Figure,
+    Digest,
+    DigestEntry,
+    Topic,
+    TopicPaper,
+    Tag,
+    TaggedPaper,
+    AuthorAlias,
+)
 
 
 def content_changed(**kwargs) -> None:

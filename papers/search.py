@@ -2,8 +2,8 @@
 that order, best match first, with a highlighted snippet for each result.
 
 PostgreSQL keeps a weighted tsvector in `Paper.search_vector` (GIN-indexed); SQLite keeps an FTS5
-table, `paper_search`, ranked by bm25. Both are written by `index_papers()`, which every writer of
-a paper's text or summaries calls after the change.
+table, `paper_search`, ranked by bm25. Both are written by `index_papers()`, through
+`papers.indexing.refresh_indexes()`, which every writer of a paper's text or summaries calls.
 
 Chinese has no spaces between words, so each run of Chinese text is indexed as jieba's words plus
 its overlapping character pairs, and a Chinese query word must match as a run of those pairs: "说话人"

@@ -6,7 +6,7 @@
 - papers: papers with their summaries, figures and topics inline; figures.
 - summaries: summaries, the lock an editor's change sets, machine text next to the current text.
 - digests: digests, their papers and cover, the preview; markdown: Markdown import and export.
-- runs: pipeline runs and readers' error reports; tags: the site's tags.
+- runs: pipeline runs and readers' error reports; tags: the site's tags; authors: merged spellings.
 - subscriptions: subscribers, subscriptions, mail sends and the pause switch.
 
 Nothing outside this package imports it (Django's admin autodiscovery loads it). The admin may
@@ -15,6 +15,7 @@ rules about the data (publishing, digest order, tagging) belong there, not here.
 """
 
 from papers.admin import (  # noqa: F401
+    authors,
     common,
     digests,
     markdown,

@@ -11,7 +11,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from papers import pipeline, search, tasks
+from papers import indexing, pipeline, tasks
 from papers.admin.common import NoAdding, change_each, figure_link, thumbnail
 from papers.admin.summaries import (
     SUMMARY_EDIT_FIELDS,
@@ -216,7 +216,7 @@ class PaperAdmin(SimpleHistoryAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        search.index_papers([form.instance.pk])
+        indexing.refresh_indexes([form.instance.pk])
 
     def set_status(self, request, queryset, status: str, message: str) -> None:
         def change(paper: Paper) -> None:

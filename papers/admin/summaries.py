@@ -17,7 +17,7 @@ from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
-from papers import search
+from papers import indexing
 from papers.admin.common import (
     ExtraPagesMixin,
     LinesField,
@@ -273,6 +273,6 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
         if change:
             lock_if_edited(form, obj, request.user)
         super().save_model(request, obj, form, change)
-        search.index_papers([obj.paper_id])
+        indexing.refresh_indexes([obj.paper_id])
 
     extra_pages = (("<path:object_id>/compare/", compare_view, "papers_summary_compare"),)

@@ -13,7 +13,7 @@ from pathlib import Path
 from django.db import transaction
 from django.utils.text import slugify
 
-from papers import search
+from papers import indexing
 from papers.markdown.mojibake import RepairReport, repair_text
 from papers.markdown.parse import Post, PostFormatError, PostPaper, decode_post, parse_post
 from papers.models import (
@@ -296,7 +296,7 @@ def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -
         tags = [topic_tag] + [_tag(k, Tag.Kind.KEYWORD) for k in extra + keywords]
         _tag_paper(report, paper, tags)
         papers.append(paper)
-    search.index_papers(paper.pk for paper in papers)
+    indexing.refresh_indexes(paper.pk for paper in papers)
     where[0] = 1
     report.digest_id = _store_digest(report, post, topic, papers).pk
 

@@ -1,8 +1,8 @@
-"""BibTeX and RIS for a paper, a digest and any paper listing (the same filters as `/papers/`)."""
+"""BibTeX and RIS for a paper, a digest and any paper listing (a follow, as on `/papers/`)."""
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from papers import citations, selectors
+from papers import citations, follows, selectors
 from papers.models import split_arxiv_id
 
 FORMATS = {
@@ -35,10 +35,6 @@ def digest_citation(request: HttpRequest, slug: str, date: str, fmt: str) -> Htt
 
 
 def listing_citation(request: HttpRequest, fmt: str) -> HttpResponse:
-    slugs = selectors.clean_tag_slugs(request.GET.getlist("tag"))
-    tags = selectors.tags_by_slugs(slugs)
-    if len(tags) != len(slugs):
-        raise Http404("No such tag")
-    query = selectors.clean_query(request.GET.get("q", ""))
-    papers = selectors.filter_papers([tag.slug for tag in tags], query)[:MAX_LISTING]
+    follow = follows.parse_follow(request.GET)
+    papers = follows.apply(follow, selectors.papers_for_listing())[:MAX_LISTING]
     return _answer(list(papers), fmt, "papers")

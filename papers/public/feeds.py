@@ -19,7 +19,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from papers import selectors
+from papers import follows, selectors
 from papers.models import Digest, Figure, Paper, Summary, Tag, Topic
 
 FEED_SIZE = 50
@@ -56,6 +56,7 @@ class FeedScope:
     request: HttpRequest
     tag: Tag | None = None
     topic: Topic | None = None
+    follow: follows.Follow | None = None
 
 
 def enclosure_for(request: HttpRequest, figure: Figure | None) -> Enclosure | None:
@@ -74,22 +75,29 @@ def enclosure_for(request: HttpRequest, figure: Figure | None) -> Enclosure | No
 
 
 class PaperFeed(Feed):
-    """The latest published papers, newest first."""
+    """The latest published papers, newest first; narrowed by a follow's parameters, if any."""
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedScope:
-        return FeedScope(request)
+        return FeedScope(request, follow=follows.parse_follow(request.GET))
 
     def title(self, scope: FeedScope) -> str:
+        if scope.follow and scope.follow.pairs():
+            name = follows.title(scope.follow)
+            return clean_text(f"{settings.SITE_NAME}: {name}")
         return clean_text(_("%(site)s: latest papers") % {"site": settings.SITE_NAME})
 
     def link(self, scope: FeedScope) -> str:
-        return reverse("papers:paper_list")
+        query = scope.follow.query_string() if scope.follow else ""
+        return reverse("papers:paper_list") + (f"?{query}" if query else "")
 
     def description(self, scope: FeedScope) -> str:
         return _("New arXiv papers with short summaries.")
 
     def paper_queryset(self, scope: FeedScope):
-        return selectors.papers_for_listing().prefetch_related(selectors.visible_figures())
+        papers = selectors.papers_for_listing()
+        if scope.follow:
+            papers = follows.apply(scope.follow, papers)
+        return papers.prefetch_related(selectors.visible_figures())
 
     def items(self, scope: FeedScope) -> list[Paper]:
         papers = list(self.paper_queryset(scope)[:FEED_SIZE])

@@ -4,6 +4,7 @@ import datetime as dt
 import functools
 import hashlib
 import mimetypes
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,7 +25,7 @@ from django.utils.translation import check_for_language, get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from papers import search, selectors, throttling
+from papers import authors, follows, search, selectors, throttling
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
 from papers.public.caching import content_version
 from papers.public.forms import ErrorReportForm
@@ -96,25 +97,49 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "papers/home.html", {"page_obj": digests})
 
 
+def canonical_follow(url_name: str):
+    """Send a follow's URL with its parameters in another order (or spelling) to the one URL."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            follow = follows.parse_follow(request.GET)
+            given = [(k, v) for k, values in request.GET.lists() for v in values if k != "page"]
+            if given != follow.pairs():
+                return redirect(canonical_url(request, url_name, follow), permanent=True)
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
 @cached_page
+@canonical_follow("papers:paper_list")
 def paper_list(request: HttpRequest) -> HttpResponse:
-    tag_slugs = selectors.clean_tag_slugs(request.GET.getlist("tag"))
-    query = selectors.clean_query(request.GET.get("q", ""))
-    tags = selectors.tags_by_slugs(tag_slugs)
-    if len(tags) != len(tag_slugs):
-        raise Http404("No such tag")
-    slugs = list(dict.fromkeys(tag.slug for tag in tags))
-    papers = paginate(request, selectors.filter_papers(slugs, query), PAPERS_PER_PAGE)
-    if query:
+    follow = follows.parse_follow(request.GET)
+    papers = paginate(request, follows.apply(follow, selectors.papers_for_listing()), PAPERS_PER_PAGE)
+    if follow.query:
         papers.object_list = list(papers.object_list)
-        search.attach_snippets(papers.object_list, query)
+        search.attach_snippets(papers.object_list, follow.query)
     context = {
         "page_obj": papers,
-        "query": query,
-        "selected_tags": tags,
+        "query": follow.query,
+        "selected_tags": follow.tags,
+        "follow": follow,
+        "follow_title": follows.title(follow),
         "language": summary_language(),
     }
     return render(request, "papers/paper_list.html", context)
+
+
+def canonical_url(request: HttpRequest, name: str, follow: follows.Follow) -> str:
+    """The URL of `name` with the follow's parameters in their one order (and the page kept)."""
+    pairs = follow.pairs()
+    page = request.GET.get("page", "")
+    if page.isdigit():
+        pairs.append(("page", page))
+    return reverse(name) + ("?" + urlencode(pairs) if pairs else "")
 
 
 def _canonical_id(arxiv_id: str) -> tuple[str, int | None]:
@@ -195,6 +220,19 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     papers = paginate(request, selectors.filter_papers([tag.slug], ""), PAPERS_PER_PAGE)
     context = {"tag": tag, "page_obj": papers, "language": summary_language()}
     return render(request, "papers/tag_detail.html", context)
+
+
+@cached_page
+def author_detail(request: HttpRequest, key: str) -> HttpResponse:
+    canonical = authors.canonical_key(key)
+    if canonical != key:
+        return redirect("papers:author_detail", canonical, permanent=True)
+    name = authors.display_name(key)
+    if not name:
+        raise Http404("No such author")
+    papers = paginate(request, authors.papers_by(key, selectors.papers_for_listing()), PAPERS_PER_PAGE)
+    context = {"key": key, "name": name, "page_obj": papers, "language": summary_language()}
+    return render(request, "papers/author_detail.html", context)
 
 
 @cached_page

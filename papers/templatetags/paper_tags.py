@@ -80,3 +80,11 @@ def listing_query(request: HttpRequest) -> str:
         (key, value) for key, values in request.GET.lists() for value in values if key != "page"
     ]
     return "?" + urlencode(pairs) if pairs else ""
+
+
+@register.filter
+def author_keys(names: list[str]) -> list[tuple[str, str]]:
+    """Each author's name with the key of their author page."""
+    from papers.models import author_key
+
+    return [(name, author_key(name)) for name in names]
