@@ -182,3 +182,22 @@ def test_follow_pages_keep_a_constant_query_count(client, django_assert_max_num_
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
             assert client.get(url).status_code == 200
+
+
+@pytest.mark.browser
+def test_a_reader_follows_a_combination_by_rss_and_a_tag_by_e_mail(live_site, page, library):
+    from papers.models import Subscription
+
+    page.goto(live_site.url + "/papers/?not=nerf&tag=avatars&tag=3dgs")
+    assert page.url.endswith("/papers/?tag=3dgs&tag=avatars&not=nerf")  # the canonical URL
+    box = page.locator("section.follow")
+    rss = box.get_by_role("link", name="RSS").get_attribute("href")
+    feed = feedparser.parse(page.request.get(live_site.url + rss).body())
+    assert [entry.title for entry in feed.entries] == ["A: 3DGS avatars"]
+
+    page.goto(live_site.url + "/papers/?tag=avatars")
+    box = page.locator("section.follow")
+    box.get_by_label("E-mail address").fill("reader@example.org")
+    box.get_by_role("button", name="Subscribe").click()
+    page.get_by_role("heading", name="Check your mailbox").wait_for()
+    assert Subscription.objects.filter(tag__slug="avatars").exists()
