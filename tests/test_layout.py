@@ -139,3 +139,7 @@ def test_each_layer_imports_only_what_it_may():
         if under(target, prefix)
     ]
     assert broken == []
+
+
+def test_no_import_circles():
+    assert cycles(import_graph()) == []
