@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
@@ -22,8 +23,13 @@ urlpatterns = [
     ),
     path("robots.txt", paper_views.robots_txt, name="robots_txt"),
     path("healthz", paper_views.healthz, name="healthz"),
-    path("", include("papers.public.urls")),
-    path("", include("papers.subscriptions.urls")),
+    *i18n_patterns(
+        # Readers' pages: English at /papers/..., Chinese at /zh-hans/papers/..., so a page's
+        # language is part of its URL (and of every cache's key).
+        path("", include("papers.public.urls")),
+        path("", include("papers.subscriptions.urls")),
+        prefix_default_language=False,
+    ),
 ]
 
 if settings.DEBUG:

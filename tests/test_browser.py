@@ -104,3 +104,16 @@ def test_keyboard_and_dark_mode(site, browser):
         page.screenshot(path=ARTIFACTS / "digest-dark.png")
     finally:
         context.close()
+
+
+def test_one_click_switches_the_language(site, page):
+    base, digest = site
+    page.goto(base + digest.get_absolute_url())
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.get_by_role("link", name="简体中文").click()
+    page.wait_for_url("**/zh-hans/topics/**")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.get_by_role("link", name="标签", exact=True).is_visible()
+    page.locator("ul.languages a[lang=en]").click()
+    page.wait_for_url(base + digest.get_absolute_url())
+    assert page.locator("html").get_attribute("lang") == "en"

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import override
 
 from papers.indexing import refresh_indexes
 from papers.models import ErrorReport, Paper, Status, Tag
@@ -408,11 +409,17 @@ def test_report_needs_a_published_paper(client, db):
 
 def test_chinese_interface(client, db):
     make_paper()
-    response = client.get("/language/zh-hans/?next=/papers/")
-    assert response.status_code == 302 and response["Location"] == "/papers/"
-    body = client.get("/papers/").content.decode()
+    response = client.get("/language/zh-hans/?next=/papers/%3Fq%3Dheads")
+    assert response.status_code == 302 and response["Location"] == "/zh-hans/papers/?q=heads"
+    body = client.get("/zh-hans/papers/").content.decode()
     assert '<html lang="zh-hans">' in body
     assert "论文" in body
+    assert '<link rel="alternate" hreflang="en" href="http://testserver/papers/">' in body
+    assert '<link rel="alternate" hreflang="zh-Hans" href="http://testserver/zh-hans/papers/">' in body
+    # The language is the URL's: the same address is English for everyone, whatever the cookie.
+    assert '<html lang="en">' in client.get("/papers/").content.decode()
+    back = client.get("/zh-hans/language/en/?next=/zh-hans/tags/")
+    assert back["Location"] == "/tags/"
     assert client.get("/language/xx/").status_code == 404
     response = client.get("/language/en/?next=https://evil.example/")
     assert response["Location"] == "/"
@@ -469,13 +476,16 @@ def test_subscribe_form_and_licence_notes_in_chinese(client, db):
     make_figure(free)
     make_figure(closed)
     make_digest(topic, [free, closed])
-    client.get("/language/zh-hans/")
-
-    page = client.get(topic.get_absolute_url()).content.decode()
+    in_chinese = client.get("/language/zh-hans/?next=" + topic.get_absolute_url())
+    page = client.get(in_chinese["Location"]).content.decode()
     assert "通过邮件接收这些论文" in page and "邮箱地址" in page and "每周" in page
     assert "Get these papers by e-mail" not in page
-    page = client.get(free.get_absolute_url()).content.decode()
+    with override("zh-hans"):  # the Chinese pages' own addresses
+        free_url, closed_url = free.get_absolute_url(), closed.get_absolute_url()
+        source_url = reverse("papers:source")
+    assert free_url.startswith("/zh-hans/papers/")
+    page = client.get(free_url).content.decode()
     assert "采用 CC BY 4.0 许可" in page and "under CC BY 4.0" not in page
-    page = client.get(closed.get_absolute_url()).content.decode()
+    page = client.get(closed_url).content.decode()
     assert "许可证不允许本站展示其中的图片" in page
-    assert "下载本站运行的源代码" in client.get("/source/").content.decode()
+    assert "下载本站运行的源代码" in client.get(source_url).content.decode()

@@ -19,9 +19,14 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
+from django.urls import reverse, translate_url
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
-from django.utils.translation import check_for_language, get_language
+from django.utils.translation import (
+    check_for_language,
+    get_language,
+    get_language_from_path,
+    override,
+)
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -353,6 +358,13 @@ def source_archive(request: HttpRequest) -> FileResponse:
     )
 
 
+def url_in_language(url: str, code: str) -> str:
+    """The same page in another language: `/papers/?q=x` in zh-hans is `/zh-hans/papers/?q=x`."""
+    source = get_language_from_path(url.split("?")[0]) or settings.LANGUAGE_CODE
+    with override(source):
+        return translate_url(url, code)
+
+
 @require_GET
 def set_language(request: HttpRequest, code: str) -> HttpResponse:
     """Switch the interface language with a plain link (no form, so pages stay cacheable)."""
@@ -363,7 +375,7 @@ def set_language(request: HttpRequest, code: str) -> HttpResponse:
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         target = "/"
-    response = HttpResponseRedirect(target)
+    response = HttpResponseRedirect(url_in_language(target, code))
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         code,

@@ -88,3 +88,11 @@ def author_keys(names: list[str]) -> list[tuple[str, str]]:
     from papers.models import author_key
 
     return [(name, author_key(name)) for name in names]
+
+
+@register.simple_tag
+def page_in_language(request: HttpRequest, code: str) -> str:
+    """This page's absolute URL in another language, for hreflang alternates."""
+    from papers.public.views import url_in_language
+
+    return request.build_absolute_uri(url_in_language(request.get_full_path(), code))
