@@ -37,7 +37,10 @@ def canonical_key(key: str) -> str:
 
 
 def merged_keys(canonical: str) -> list[str]:
-    return [canonical, *AuthorAlias.objects.filter(canonical=canonical).values_list("key", flat=True)]
+    return [
+        canonical,
+        *AuthorAlias.objects.filter(canonical=canonical).values_list("key", flat=True),
+    ]
 
 
 def papers_by(canonical: str, queryset: QuerySet) -> QuerySet:

@@ -415,7 +415,9 @@ def test_chinese_interface(client, db):
     assert '<html lang="zh-hans">' in body
     assert "论文" in body
     assert '<link rel="alternate" hreflang="en" href="http://testserver/papers/">' in body
-    assert '<link rel="alternate" hreflang="zh-Hans" href="http://testserver/zh-hans/papers/">' in body
+    assert (
+        '<link rel="alternate" hreflang="zh-Hans" href="http://testserver/zh-hans/papers/">' in body
+    )
     # The language is the URL's: the same address is English for everyone, whatever the cookie.
     assert '<html lang="en">' in client.get("/papers/").content.decode()
     back = client.get("/zh-hans/language/en/?next=/zh-hans/tags/")

@@ -123,7 +123,9 @@ def canonical_follow(url_name: str):
 @canonical_follow("papers:paper_list")
 def paper_list(request: HttpRequest) -> HttpResponse:
     follow = follows.parse_follow(request.GET)
-    papers = paginate(request, follows.apply(follow, selectors.papers_for_listing()), PAPERS_PER_PAGE)
+    papers = paginate(
+        request, follows.apply(follow, selectors.papers_for_listing()), PAPERS_PER_PAGE
+    )
     if follow.query:
         papers.object_list = list(papers.object_list)
         search.attach_snippets(papers.object_list, follow.query)
@@ -235,7 +237,9 @@ def author_detail(request: HttpRequest, key: str) -> HttpResponse:
     name = authors.display_name(key)
     if not name:
         raise Http404("No such author")
-    papers = paginate(request, authors.papers_by(key, selectors.papers_for_listing()), PAPERS_PER_PAGE)
+    papers = paginate(
+        request, authors.papers_by(key, selectors.papers_for_listing()), PAPERS_PER_PAGE
+    )
     context = {"key": key, "name": name, "page_obj": papers, "language": summary_language()}
     return render(request, "papers/author_detail.html", context)
 
