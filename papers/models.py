@@ -577,6 +577,12 @@ class DigestEntry(models.Model):
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries")
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="digest_entries")
     position = models.PositiveIntegerField(default=0)
+    pick_reason = models.CharField(
+        _("editors' pick"),
+        max_length=200,
+        blank=True,
+        help_text=_("A one-line reason makes this paper an editors' pick of the digest"),
+    )
 
     class Meta:
         ordering = ["digest", "position", "id"]
@@ -587,6 +593,10 @@ class DigestEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.digest} #{self.position}: {self.paper.arxiv_id}"
+
+    @property
+    def is_pick(self) -> bool:
+        return bool(self.pick_reason.strip())
 
 
 class PipelineRun(models.Model):

@@ -187,6 +187,31 @@ def topic_digests(topic: Topic) -> QuerySet:
     return digests_for_listing().filter(topic=topic)
 
 
+def topic_picks(topic: Topic) -> QuerySet:
+    """The editors' picks of a topic's published digests, newest digest first."""
+    return (
+        DigestEntry.objects.filter(
+            digest__topic=topic,
+            digest__status=Status.PUBLISHED,
+            paper__status=Status.PUBLISHED,
+        )
+        .exclude(pick_reason="")
+        .select_related("paper", "digest__topic")
+        .prefetch_related("paper__summaries", "paper__tags")
+        .order_by("-digest__date", "digest", "position", "id")
+    )
+
+
+def week_of(key: str) -> tuple[dt.date, dt.date]:
+    """The Monday and the next Monday of an ISO week like `2024-W41`; 404 for no such week."""
+    try:
+        year, week = key.split("-W")
+        monday = dt.date.fromisocalendar(int(year), int(week), 1)
+    except ValueError:
+        raise Http404("No such week") from None
+    return monday, monday + dt.timedelta(days=7)
+
+
 def cover_figure(paper: Paper) -> Figure | None:
     """The first figure the site may show for a paper (uses prefetched figures)."""
     if not paper.content_allowed:

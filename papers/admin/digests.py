@@ -117,7 +117,7 @@ class DigestEntryInline(NoAdding, admin.TabularInline):
 
     model = DigestEntry
     extra = 0
-    fields = ("position", "paper_link", "paper_status")
+    fields = ("position", "paper_link", "paper_status", "pick_reason")
     readonly_fields = ("paper_link", "paper_status")
     ordering = ("position", "id")
     verbose_name = _("paper")

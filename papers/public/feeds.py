@@ -20,7 +20,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from papers import follows, selectors
-from papers.models import Digest, Figure, Paper, Summary, Tag, Topic
+from papers.models import Digest, DigestEntry, Figure, Paper, Summary, Tag, Topic
 
 FEED_SIZE = 50
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -169,6 +169,51 @@ class TagAtomFeed(TagFeed):
 
     def subtitle(self, scope: FeedScope) -> str:
         return self.description(scope)
+
+
+class PicksFeed(Feed):
+    """The editors' picks of a topic, newest first, each with the editors' reason."""
+
+    def get_object(self, request: HttpRequest, slug: str) -> FeedScope:
+        return FeedScope(request, topic=get_object_or_404(Topic, slug=slug))
+
+    def title(self, scope: FeedScope) -> str:
+        return clean_text(
+            _("%(site)s: editors' picks in %(topic)s")
+            % {"site": settings.SITE_NAME, "topic": scope.topic.name}
+        )
+
+    def link(self, scope: FeedScope) -> str:
+        return scope.topic.get_absolute_url()
+
+    def description(self, scope: FeedScope) -> str:
+        return _("Papers the editors picked from the daily digests, with their reasons.")
+
+    def items(self, scope: FeedScope) -> list[DigestEntry]:
+        return list(selectors.topic_picks(scope.topic)[:FEED_SIZE])
+
+    def item_title(self, entry: DigestEntry) -> str:
+        title = clean_text(entry.paper.title)
+        return title if self.feed_type is Atom1Feed else escape(title)
+
+    def item_description(self, entry: DigestEntry) -> str:
+        summary = entry.paper.summary_for(entry.digest.topic.language)
+        reason = format_html("<p><strong>{}</strong></p>", clean_text(entry.pick_reason))
+        return sanitize(str(reason) + summary_html(entry.paper, summary))
+
+    def item_link(self, entry: DigestEntry) -> str:
+        return entry.paper.get_absolute_url()
+
+    def item_guid(self, entry: DigestEntry) -> str:
+        return f"pick-{entry.digest_id}-{entry.paper_id}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, entry: DigestEntry):
+        return entry.digest.published_at
+
+    def item_author_name(self, entry: DigestEntry) -> str:
+        return clean_text(", ".join(entry.paper.author_names))
 
 
 class TopicFeed(Feed):

@@ -27,6 +27,18 @@ class IsoDateConverter:
         return str(value)
 
 
+class IsoWeekConverter:
+    """An ISO week, `2024-W41`; the view checks that it exists."""
+
+    regex = r"\d{4}-W\d{2}"
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: str) -> str:
+        return value
+
+
 class CiteFormatConverter:
     """The citation file formats: BibTeX and RIS."""
 
@@ -41,6 +53,7 @@ class CiteFormatConverter:
 
 register_converter(ArxivIdConverter, "arxiv")
 register_converter(CiteFormatConverter, "citefmt")
+register_converter(IsoWeekConverter, "isoweek")
 register_converter(IsoDateConverter, "isodate")
 
 app_name = "papers"
@@ -71,6 +84,8 @@ urlpatterns = [
         views.cached_page(feeds.TopicAtomFeed()),
         name="topic_feed_atom",
     ),
+    path("topics/<str:slug>/best/<isoweek:week>/", views.topic_best_of, name="topic_best_of"),
+    path("topics/<str:slug>/picks/feed/", views.cached_page(feeds.PicksFeed()), name="picks_feed"),
     path("topics/<str:slug>/<isodate:date>/", views.digest_detail, name="digest_detail"),
     path(
         "topics/<str:slug>/<isodate:date>/cite.<citefmt:fmt>",

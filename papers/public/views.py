@@ -248,7 +248,38 @@ def author_detail(request: HttpRequest, key: str) -> HttpResponse:
 def topic_detail(request: HttpRequest, slug: str) -> HttpResponse:
     topic = selectors.topic_by_slug(slug)
     digests = paginate(request, selectors.topic_digests(topic), DIGESTS_PER_PAGE)
-    return render(request, "papers/topic_detail.html", {"topic": topic, "page_obj": digests})
+    latest_pick = selectors.topic_picks(topic).values_list("digest__date", flat=True).first()
+    context = {
+        "topic": topic,
+        "page_obj": digests,
+        "best_week": "{}-W{:02d}".format(*latest_pick.isocalendar()[:2]) if latest_pick else "",
+    }
+    return render(request, "papers/topic_detail.html", context)
+
+
+@cached_page
+def topic_best_of(request: HttpRequest, slug: str, week: str) -> HttpResponse:
+    """The editors' picks of one ISO week of a topic's digests, with their reasons."""
+    topic = selectors.topic_by_slug(slug)
+    monday, next_monday = selectors.week_of(week)
+    picks = list(
+        selectors.topic_picks(topic).filter(
+            digest__date__gte=monday, digest__date__lt=next_monday
+        )
+    )
+    for entry in picks:
+        entry.summary = entry.paper.summary_for(topic.language)
+    previous, following = monday - dt.timedelta(days=7), next_monday
+    context = {
+        "topic": topic,
+        "week": week,
+        "monday": monday,
+        "sunday": next_monday - dt.timedelta(days=1),
+        "picks": picks,
+        "previous_week": "{}-W{:02d}".format(*previous.isocalendar()[:2]),
+        "next_week": "{}-W{:02d}".format(*following.isocalendar()[:2]),
+    }
+    return render(request, "papers/topic_best_of.html", context)
 
 
 @cached_page
@@ -261,7 +292,15 @@ def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
         paper = entry.paper
         summary = paper.summary_for(language)
         figures = list(paper.figures.all()) if paper.content_allowed else []
-        entries.append({"paper": paper, "summary": summary, "figures": figures})
+        entries.append(
+            {
+                "paper": paper,
+                "summary": summary,
+                "figures": figures,
+                "pick": entry.pick_reason,
+                "number": len(entries) + 1,
+            }
+        )
         for word in summary.keywords if summary else []:
             if isinstance(word, str) and word not in keywords:
                 keywords.append(word)
@@ -271,6 +310,7 @@ def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
         "entries": entries,
         "cover": selectors.digest_cover(digest),
         "keywords": keywords[:20],
+        "picks": [entry for entry in entries if entry["pick"]],
     }
     return render(request, "papers/digest_detail.html", context)
 
