@@ -335,6 +335,24 @@ class PaperAuthor(models.Model):
         return self.name
 
 
+class RelatedPaper(models.Model):
+    """One of a paper's most similar papers by their text, kept by `papers.related`."""
+
+    paper = models.ForeignKey("Paper", on_delete=models.CASCADE, related_name="related_links")
+    other = models.ForeignKey("Paper", on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    score = models.FloatField(default=0)
+
+    class Meta:
+        ordering = ["position"]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "other"], name="unique_related_pair")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} ~ {self.other_id}"
+
+
 class AuthorAlias(models.Model):
     """An editor's word that two keys are one person: papers under `key` show under `canonical`."""
 

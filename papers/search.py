@@ -176,6 +176,31 @@ def ranked_ids(text: str) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def ranked_by_any_word(words: list[str], limit: int = 30) -> list[tuple[int, float]]:
+    """Papers holding any of these words, best first, with their scores (higher is closer)."""
+    terms = [[word.lower()] for word in words if WORD.fullmatch(word)]
+    if not terms:
+        return []
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            query = " | ".join(_postgres_query([term]) for term in terms)
+            cursor.execute(
+                "SELECT id, ts_rank(%(weights)s::float4[], search_vector, q) AS score"
+                " FROM papers_paper, to_tsquery('english', %(q)s) AS q"
+                " WHERE search_vector @@ q ORDER BY score DESC, id DESC LIMIT %(limit)s",
+                {"q": query, "weights": POSTGRES_WEIGHTS, "limit": limit},
+            )
+        else:
+            weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
+            cursor.execute(
+                f"SELECT rowid, -bm25(paper_search, {weights}) AS score FROM paper_search"
+                f" WHERE paper_search MATCH %s ORDER BY bm25(paper_search, {weights}), rowid DESC"
+                f" LIMIT %s",
+                [" OR ".join(_sqlite_match([term]) for term in terms), limit],
+            )
+        return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
 def search(queryset: QuerySet, text: str) -> QuerySet:
     """`queryset` narrowed to the papers matching `text`, best match first."""
     ids = ranked_ids(text)

@@ -17,6 +17,7 @@ from papers.models import (
     DigestEntry,
     Figure,
     Paper,
+    RelatedPaper,
     Status,
     Tag,
     Topic,
@@ -91,8 +92,12 @@ def published_paper(arxiv_id: str) -> Paper:
         "digests",
         queryset=Digest.objects.published().select_related("topic").order_by("-date"),
     )
+    see_also = Prefetch(
+        "related_links",
+        queryset=RelatedPaper.objects.filter(other__status=Status.PUBLISHED).select_related("other"),
+    )
     queryset = Paper.objects.published().prefetch_related(
-        "tags", "summaries", visible_figures(), digests
+        "tags", "summaries", visible_figures(), digests, see_also
     )
     return get_object_or_404(queryset, arxiv_id=arxiv_id)
 
