@@ -10,7 +10,7 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
-from papers import indexing, pipeline, related, schedules
+from papers import indexing, links, pipeline, related, schedules
 from papers.models import Digest, Figure, Paper, PipelineRun, Status, Topic, TopicPaper
 
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
@@ -259,6 +259,7 @@ def load_demo() -> dict:
 
     indexing.refresh_indexes(paper.pk for _, paper in papers)
     related.update_related(paper.pk for _, paper in papers)
+    links.collect_links(paper.pk for _, paper in papers)
     for day in DIGEST_DATES:
         if Digest.objects.filter(topic=topic, date=day).exists():
             continue

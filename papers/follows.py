@@ -15,11 +15,10 @@ from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 
 from papers import authors, selectors
-from papers.models import Summary, Tag, TaggedPaper, Topic
+from papers.models import PaperLink, Tag, TaggedPaper, Topic
 
 MAX_VALUES = 5  # per parameter
 CATEGORY = re.compile(r"^[a-z][a-z-]*(?:\.[A-Za-z][A-Za-z-]*)?$")
-CODE_HOSTS = ("github.com", "gitlab.com", "bitbucket.org", "huggingface.co", "codeberg.org")
 # The order parameters take in a canonical URL.
 ORDER = ("topic", "author", "category", "tag", "any", "not", "code", "q")
 
@@ -113,10 +112,11 @@ def _with_tag(tag: Tag) -> Exists:
 
 
 def has_code() -> Exists:
-    links = Q()
-    for host in CODE_HOSTS:
-        links |= Q(links__icontains=host)
-    return Exists(Summary.objects.filter(links, paper=OuterRef("pk")))
+    """A link to code that was not found dead or "coming soon"."""
+    usable = PaperLink.objects.filter(paper=OuterRef("pk"), kind=PaperLink.Kind.CODE).exclude(
+        state__in=[PaperLink.State.DEAD, PaperLink.State.COMING_SOON]
+    )
+    return Exists(usable)
 
 
 def apply(follow: Follow, queryset: QuerySet) -> QuerySet:

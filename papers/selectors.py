@@ -97,7 +97,7 @@ def published_paper(arxiv_id: str) -> Paper:
         queryset=RelatedPaper.objects.filter(other__status=Status.PUBLISHED).select_related("other"),
     )
     queryset = Paper.objects.published().prefetch_related(
-        "tags", "summaries", visible_figures(), digests, see_also
+        "tags", "summaries", "links", visible_figures(), digests, see_also
     )
     return get_object_or_404(queryset, arxiv_id=arxiv_id)
 
@@ -156,6 +156,7 @@ def entries_for_page(entries: QuerySet) -> QuerySet:
         .prefetch_related(
             "paper__tags",
             "paper__summaries",
+            "paper__links",
             Prefetch(
                 "paper__figures",
                 queryset=Figure.objects.filter(hidden=False).order_by("order", "id"),

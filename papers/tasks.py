@@ -11,7 +11,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from papers import pipeline, related
+from papers import links, pipeline, related
 from papers.models import Paper, Topic
 
 logger = logging.getLogger(__name__)
@@ -70,14 +70,21 @@ def process_paper(self, paper_id: int) -> str:
         return "gone"
     finally:
         cache.delete(claim)
-    update_related.delay(paper_id)
+    paper_processed.delay(paper_id)
     return paper.state
 
 
-@shared_task(name="papers.update_related", **RELIABLE)
-def update_related(paper_id: int) -> int:
-    """A processed paper's "see also" list, and its neighbours' lists."""
-    return related.paper_arrived(paper_id)
+@shared_task(name="papers.paper_processed", **RELIABLE)
+def paper_processed(paper_id: int) -> None:
+    """After processing: the paper's links to code and data, and its "see also" lists."""
+    links.collect_links([paper_id])
+    related.paper_arrived(paper_id)
+
+
+@shared_task(name="papers.check_links", **RELIABLE)
+def check_links() -> dict[str, int]:
+    """Check the links that are new or a week old (run daily by beat)."""
+    return links.check_due_links()
 
 
 @shared_task(name="papers.retry_failed_papers", **RELIABLE)

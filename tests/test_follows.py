@@ -9,6 +9,7 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from papers.indexing import refresh_indexes
+from papers.links import collect_links
 from papers.models import AuthorAlias, Paper, author_key
 from tests.factories import make_paper, make_summary, make_topic
 
@@ -37,6 +38,7 @@ def library():
     make_summary(papers["a"], links=[{"label": "Code", "url": "https://github.com/x/y"}])
     make_summary(papers["c"], links=[{"label": "Project", "url": "https://example.org"}])
     refresh_indexes(Paper.objects.values_list("pk", flat=True))
+    collect_links(Paper.objects.values_list("pk", flat=True))
     return papers
 
 
@@ -166,6 +168,7 @@ def test_follow_pages_keep_a_constant_query_count(client, django_assert_max_num_
             )
             make_summary(paper, links=[{"label": "Code", "url": "https://github.com/a/b"}])
             refresh_indexes([paper.pk])
+            collect_links([paper.pk])
 
     add(1)
     urls = [

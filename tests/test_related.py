@@ -63,7 +63,7 @@ def test_a_new_paper_joins_the_lists_of_the_papers_it_is_like():
         older[1].pk
     ]
     newcomer = papers(SPLATS[2:])[0]
-    tasks.update_related(newcomer.pk)  # what the worker runs after processing a paper
+    tasks.paper_processed(newcomer.pk)  # what the worker runs after processing a paper
     assert newcomer.pk in RelatedPaper.objects.filter(paper=older[0]).values_list(
         "other_id", flat=True
     )
