@@ -179,6 +179,9 @@ class Paper(models.Model):
     abstract = models.TextField(blank=True)
     comment = models.TextField(blank=True)
     journal_ref = models.TextField(blank=True)
+    journal_ref_seen_at = models.DateTimeField(
+        null=True, blank=True, help_text=_("When the journal reference was first seen on arXiv")
+    )
     doi = models.CharField(max_length=200, blank=True)
     primary_category = models.CharField(max_length=40, blank=True)
     categories = models.JSONField(default=list, blank=True)

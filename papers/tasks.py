@@ -11,7 +11,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from papers import links, pipeline, related
+from papers import links, pipeline, related, venues
 from papers.models import Paper, Topic
 
 logger = logging.getLogger(__name__)
@@ -79,6 +79,12 @@ def paper_processed(paper_id: int) -> None:
     """After processing: the paper's links to code and data, and its "see also" lists."""
     links.collect_links([paper_id])
     related.paper_arrived(paper_id)
+
+
+@shared_task(name="papers.refresh_venues", **RELIABLE)
+def refresh_venues() -> dict[str, int]:
+    """Journal references and DOIs of recent papers, from arXiv (weekly, by beat)."""
+    return venues.refresh_venues()
 
 
 @shared_task(name="papers.check_links", **RELIABLE)

@@ -43,6 +43,8 @@ def entry(
     updated: str | None = None,
     comment: str | None = None,
     pdf_url: str | None = None,
+    journal_ref: str | None = None,
+    doi: str | None = None,
 ) -> str:
     """One Atom <entry> in the exact layout arXiv's API uses today."""
     pdf_url = pdf_url or f"https://arxiv.org/pdf/{arxiv_id}v{version}"
@@ -62,6 +64,10 @@ def entry(
     lines.append(f"    <published>{published}</published>")
     if comment:
         lines.append(f"    <arxiv:comment>{escape(comment)}</arxiv:comment>")
+    if journal_ref:
+        lines.append(f"    <arxiv:journal_ref>{escape(journal_ref)}</arxiv:journal_ref>")
+    if doi:
+        lines.append(f"    <arxiv:doi>{escape(doi)}</arxiv:doi>")
     lines.append(f'    <arxiv:primary_category term="{categories[0]}"/>')
     for name in authors:
         lines += ["    <author>", f"      <name>{escape(name)}</name>", "    </author>"]

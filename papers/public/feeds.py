@@ -112,7 +112,11 @@ class PaperFeed(Feed):
 
     def item_description(self, paper: Paper) -> str:
         language = self.scope_language(paper)
-        return summary_html(paper, paper.summary_for(language))
+        body = summary_html(paper, paper.summary_for(language))
+        if paper.journal_ref:
+            venue = _("Published in %(venue)s") % {"venue": clean_text(paper.journal_ref)}
+            body = sanitize(str(format_html("<p><em>{}</em></p>", venue)) + body)
+        return body
 
     def scope_language(self, paper: Paper) -> str:
         return "zh" if (get_language() or "").startswith("zh") else "en"

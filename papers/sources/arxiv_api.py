@@ -197,3 +197,15 @@ def search_topic(topic: Topic, since: dt.datetime, max_results: int) -> Iterator
             yield data
     except (arxiv.ArxivError, OSError) as exc:
         raise ArxivUnavailable(str(exc)) from exc
+
+
+def fetch_by_ids(arxiv_ids: list[str]) -> Iterator[PaperData]:
+    """The current metadata of these papers, in one API query per page of ids."""
+    if not arxiv_ids:
+        return
+    search = arxiv.Search(id_list=list(arxiv_ids), max_results=len(arxiv_ids))
+    try:
+        for result in make_client().results(search):
+            yield paper_data(result)
+    except (arxiv.ArxivError, OSError) as exc:
+        raise ArxivUnavailable(str(exc)) from exc
