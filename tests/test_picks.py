@@ -78,3 +78,24 @@ def test_editors_pick_in_the_digest_admin(admin_client, week):
     topic, digests, pick = week
     page = admin_client.get(f"/admin/papers/digest/{digests[0].pk}/change/").content.decode()
     assert 'name="entries-0-pick_reason"' in page
+
+
+def test_picks_pages_keep_a_constant_query_count(client, week, django_assert_max_num_queries):
+    topic, digests, pick = week
+    urls = [
+        f"/topics/{topic.slug}/best/2024-W41/",
+        f"/topics/{topic.slug}/picks/feed/",
+        digests[1].get_absolute_url(),
+        topic.get_absolute_url(),
+    ]
+    counts = {}
+    for url in urls:
+        with django_assert_max_num_queries(100) as captured:
+            client.get(url)
+        counts[url] = len(captured)
+    for entry in DigestEntry.objects.filter(digest__in=digests).exclude(pk=pick.pk):
+        entry.pick_reason = f"Picked for reason {entry.pk}."
+        entry.save()
+    for url in urls:
+        with django_assert_max_num_queries(counts[url]):
+            assert client.get(url, {"again": 1}).status_code == 200
