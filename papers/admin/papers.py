@@ -4,21 +4,31 @@ actions that publish, hide, retry and regenerate, and the figure admin."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from taggit.managers import TaggableManager
 
 from papers import indexing, pipeline, tasks
-from papers.admin.common import NoAdding, change_each, figure_link, thumbnail
+from papers.admin.common import (
+    AuthorsField,
+    LinesField,
+    NoAdding,
+    WordsField,
+    change_each,
+    figure_link,
+    thumbnail,
+)
 from papers.admin.summaries import (
     SUMMARY_EDIT_FIELDS,
     SummaryForm,
     SummaryPanels,
     lock_if_edited,
 )
+from papers.admin.tags import TagsInput
 from papers.models import Figure, Paper, Status, Summary, TopicPaper
 
 
@@ -58,6 +68,7 @@ class FigureInline(NoAdding, admin.TabularInline):
     """Figures come from the PDF; editors hide, reorder and caption them."""
 
     model = Figure
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3})}}
     formset = FigureInlineFormSet
     extra = 0
     fields = ("preview", "order", "page", "caption", "hidden")
@@ -75,26 +86,68 @@ class FigureInline(NoAdding, admin.TabularInline):
 class TopicPaperInline(NoAdding, admin.TabularInline):
     model = TopicPaper
     extra = 0
-    fields = ("topic", "matched_terms", "first_seen")
-    readonly_fields = ("topic", "matched_terms", "first_seen")
+    fields = ("topic", "matched", "first_seen")
+    readonly_fields = ("topic", "matched", "first_seen")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("topic", "paper")
 
+    @admin.display(description=_("matched terms"))
+    def matched(self, link: TopicPaper) -> str:
+        return ", ".join(str(term) for term in link.matched_terms or []) or "-"
+
+
+class PaperForm(forms.ModelForm):
+    """The paper's lists edited as lines; the PDF's affiliation lines named apart from the
+    summary's affiliations (which the site shows)."""
+
+    authors = AuthorsField(
+        label=_("Authors"),
+        help_text=_("One per line, in order: the name, then '; affiliation' where known"),
+        rows=6,
+    )
+    categories = WordsField(label=_("arXiv categories"), help_text=_("Separated by spaces"))
+    affiliations = LinesField(
+        label=_("Affiliation lines found on the PDF"),
+        help_text=_("Read from the PDF's first page by the pipeline; one per line"),
+        rows=3,
+    )
+
+    class Meta:
+        model = Paper
+        fields = ("title", "abstract", "comment", "authors", "categories", "affiliations")
+        widgets = {
+            "title": forms.Textarea(attrs={"rows": 2}),
+            "abstract": forms.Textarea(attrs={"rows": 8}),
+            "comment": forms.Textarea(attrs={"rows": 2}),
+            "journal_ref": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "doi": _("DOI"),
+            "abs_url": _("arXiv page"),
+            "pdf_url": _("PDF"),
+            "license": _("Licence"),
+        }
+
 
 @admin.register(Paper)
 class PaperAdmin(SimpleHistoryAdmin):
+    form = PaperForm
+    formfield_overrides = {
+        TaggableManager: {
+            "widget": TagsInput,
+            "help_text": _("Type to find a tag in use; Enter or a comma adds what you typed."),
+        }
+    }
     list_display = (
-        "arxiv_id",
+        "paper_id",
         "short_title",
         "status",
         "state",
-        "topic_names",
         "summary_flags",
-        "version",
-        "published",
+        "published_on",
     )
-    list_display_links = ("arxiv_id", "short_title")
+    list_display_links = ("paper_id", "short_title")
     list_editable = ("status",)
     list_filter = ("status", "state", "topics", "primary_category")
     search_fields = ("arxiv_id", "title", "authors_text")
@@ -110,7 +163,7 @@ class PaperAdmin(SimpleHistoryAdmin):
     )
     readonly_fields = (
         "arxiv_id",
-        "versions_seen",
+        "versions",
         "title_raw",
         "state",
         "last_error",
@@ -132,7 +185,7 @@ class PaperAdmin(SimpleHistoryAdmin):
                 "classes": ("collapse",),
                 "fields": (
                     "version",
-                    "versions_seen",
+                    "versions",
                     "authors",
                     "journal_ref",
                     "doi",
@@ -173,13 +226,25 @@ class PaperAdmin(SimpleHistoryAdmin):
             .prefetch_related("topics", Prefetch("summaries", queryset=summaries))
         )
 
+    @admin.display(description=_("versions seen"))
+    def versions(self, paper: Paper) -> str:
+        return ", ".join(f"v{v}" for v in paper.versions_seen or []) or "-"
+
+    @admin.display(description=_("arXiv id"), ordering="arxiv_id")
+    def paper_id(self, paper: Paper) -> str:
+        return f"{paper.arxiv_id}v{paper.version}"
+
     @admin.display(description=_("title"), ordering="title")
     def short_title(self, paper: Paper) -> str:
-        return paper.title[:90]
+        """The title, with the paper's topics below it in small print."""
+        topics = ", ".join(topic.name for topic in paper.topics.all())
+        if not topics:
+            return paper.title[:90]
+        return format_html('{}<span class="paper-topics">{}</span>', paper.title[:90], topics)
 
-    @admin.display(description=_("topics"))
-    def topic_names(self, paper: Paper) -> str:
-        return ", ".join(topic.name for topic in paper.topics.all())
+    @admin.display(description=_("published"), ordering="published")
+    def published_on(self, paper: Paper) -> str:
+        return paper.published.strftime("%Y-%m-%d") if paper.published else "-"
 
     @admin.display(description=_("summary"))
     def summary_flags(self, paper: Paper) -> str:

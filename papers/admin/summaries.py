@@ -186,14 +186,17 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
         *PROVENANCE_FIELDS,
     )
     fieldsets = (
-        (None, {"fields": ("paper", "language", "lock_info", "compare", "reports")}),
+        (
+            None,
+            {"fields": ("paper", "language", "lock_info", "compare", "warning_list", "reports")},
+        ),
         (_("The paper"), {"fields": ("paper_abstract", "paper_figures")}),
         (_("Summary"), {"fields": SUMMARY_EDIT_FIELDS}),
         (
             _("Provenance"),
             {
                 "classes": ("collapse",),
-                "fields": ("stale", "locked", "warning_list", *PROVENANCE_FIELDS),
+                "fields": ("stale", "locked", *PROVENANCE_FIELDS),
             },
         ),
     )
@@ -243,13 +246,14 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
     def paper_figures(self, summary: Summary) -> str:
         if not summary.pk:
             return "-"
-        figures = summary.paper.figures.all()
-        return format_html_join(
+        figures = format_html_join(
             "",
-            '<figure style="display:inline-block;margin:0 8px 8px 0;max-width:180px">'
-            "{}<figcaption>{}</figcaption></figure>",
-            ((figure_link(f), f.caption[:120]) for f in figures),
-        ) or _("No figures")
+            "<figure>{}<figcaption>{}</figcaption></figure>",
+            ((figure_link(f), f.caption[:120]) for f in summary.paper.figures.all()),
+        )
+        return (
+            format_html('<div class="figure-row">{}</div>', figures) if figures else _("No figures")
+        )
 
     @admin.display(description=_("readers' reports"))
     def reports(self, summary: Summary) -> str:
