@@ -253,6 +253,22 @@ def test_mojibake_post_is_repaired_on_import(db):
     assert Topic.objects.get().name == "虚拟人_数字人"
 
 
+def test_uncertain_repairs_are_counted_and_shown_on_the_summary(db):
+    clean = (FIXTURES / "zh-sample.md").read_text(encoding="utf-8")
+    report = import_post(damage(clean).encode("utf-8"), "zh-damaged.md")
+    assert report.ok, report.errors
+    spots = report.repair.uncertain
+    assert spots and f"of which {len(spots)} uncertain" in report.line()
+    summary = Summary.objects.get()
+    first_paper_line = clean.split("\n").index("## Voice2Face: Faces From Voices") + 1
+    in_papers = [spot for spot in spots if spot.line >= first_paper_line]
+    assert summary.warnings == [f"Uncertain repair of the text, {spot}" for spot in in_papers]
+    assert "could be" in summary.warnings[0]
+    # Importing the same file again changes nothing.
+    again = import_post(damage(clean).encode("utf-8"), "zh-damaged.md")
+    assert again.unchanged["summary"] == 1 and not again.changed
+
+
 def test_malformed_posts_are_reported_with_file_and_line_and_skipped(db, tmp_path):
     for path in FIXTURES.iterdir():
         shutil.copy(path, tmp_path / path.name)

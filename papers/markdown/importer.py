@@ -4,6 +4,7 @@ Reading the post is papers.markdown.parse; this module writes what it read, one 
 transaction, and never overwrites an editor's locked summary.
 """
 
+import bisect
 import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -188,7 +189,9 @@ def _store_paper(report: ImportReport, post: Post, item: PostPaper) -> Paper:
     return paper
 
 
-def _store_summary(report: ImportReport, post: Post, item: PostPaper, paper: Paper, name: str):
+def _store_summary(
+    report: ImportReport, post: Post, item: PostPaper, paper: Paper, name: str, warnings: list[str]
+) -> None:
     if not item.summary:
         return
     summary = Summary.objects.filter(paper=paper, language=post.language).first()
@@ -207,6 +210,7 @@ def _store_summary(report: ImportReport, post: Post, item: PostPaper, paper: Pap
         "prompt_version": "",
         "input_digest": "",
         "stale": False,
+        "warnings": warnings,
     }
     for field_name in SUMMARY_TEXT_FIELDS:
         values[field_name] = item.summary.get(field_name, "")
@@ -279,10 +283,27 @@ def _store_digest(report: ImportReport, post: Post, topic: Topic, papers: list[P
     return digest
 
 
+def _repair_warnings(post: Post, repair: RepairReport | None) -> dict[str, list[str]]:
+    """The uncertain spots of the encoding repair, by the arXiv id of the paper they are in, as
+    warnings an editor sees on that paper's summary (spots above the first paper are only
+    counted in the import report)."""
+    if repair is None or not repair.uncertain:
+        return {}
+    starts = [item.line for item in post.papers]
+    found: dict[str, list[str]] = {}
+    for spot in repair.uncertain:
+        number = bisect.bisect_right(starts, spot.line) - 1
+        if number >= 0:
+            item = post.papers[number]
+            found.setdefault(item.arxiv_id, []).append(f"Uncertain repair of the text, {spot}")
+    return found
+
+
 def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -> None:
     """Write one parsed post; `where[0]` follows the line being written, for error reports."""
     topic = _store_topic(report, post)
     topic_tag = _tag(topic.name, Tag.Kind.TOPIC)
+    warnings = _repair_warnings(post, report.repair)
     extra = [t for t in dict.fromkeys(post.tags + post.keywords) if t.lower() != topic.name.lower()]
     papers = []
     for item in post.papers:
@@ -290,7 +311,7 @@ def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -
         paper = _store_paper(report, post, item)
         _, joined = TopicPaper.objects.get_or_create(topic=topic, paper=paper)
         _count(report, "topic paper", joined, False)
-        _store_summary(report, post, item, paper, name)
+        _store_summary(report, post, item, paper, name, warnings.get(item.arxiv_id, []))
         _store_figures(report, item, paper)
         keywords = item.summary.get("keywords", [])[:KEYWORD_TAGS]
         tags = [topic_tag] + [_tag(k, Tag.Kind.KEYWORD) for k in extra + keywords]

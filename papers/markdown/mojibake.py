@@ -5,18 +5,21 @@ the UTF-8 became one Latin character, and the bytes the code page leaves undefin
 invisible soft hyphen, 0xAD) were dropped. Mapping the characters back to bytes gives the UTF-8
 again, except that some multi-byte sequences are one or two bytes short. For those we enumerate
 every way to put the lost bytes back, decode each candidate, and keep the character that makes
-the most likely Chinese in its context, scored with the word frequencies of jieba's dictionary.
+the most likely Chinese in its context (papers.markdown.chinese, a word-level model). Where the
+runner-up comes close, the spot is reported as uncertain with both readings, for an editor.
 Text that is not wholly of that kind goes to ftfy, which fixes cleanly re-decoded segments.
 """
 
 import itertools
-import math
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import ftfy
 import ftfy.bad_codecs  # noqa: F401 - registers the sloppy-windows-* codecs
+
+from papers.markdown import chinese
+from papers.markdown.chinese import Choice
 
 # Bytes lost on the way: undefined in Windows-1252 (0x81 0x8D 0x8F 0x90 0x9D), also undefined in
 # Windows-1254 (0x8E 0x9E), and the soft hyphen (0xAD) that editors strip as invisible.
@@ -24,14 +27,15 @@ DROPPED_BYTES = bytes([0x81, 0x8D, 0x8E, 0x8F, 0x90, 0x9D, 0x9E, 0xAD])
 CODEPAGES = ("sloppy-windows-1252", "sloppy-windows-1254")
 REPLACEMENT = "\ufffd"
 
-# Window of context on each side of a repaired character, and the longest word looked up.
-CONTEXT = 4
-MAX_WORD = 5
-BEAM = 8
+# A repaired character less than this far ahead of the runner-up (in log-probability: e, about
+# 2.7 times as likely) is reported as uncertain, with this many characters around it.
+UNCERTAIN_MARGIN = 1.0
+SPOT_CONTEXT = 8
 
-# Characters jieba's dictionary does not list, with frequencies on its scale (its total is about
-# 6e7, "的" about 3e5): Chinese punctuation and the emoji variation selector.
-EXTRA_FREQUENCIES = {
+# Characters other than Chinese that a broken sequence may stand for, by how often they are meant:
+# punctuation, quotes, the emoji variation selector, accented letters of authors' names,
+# superscript digits of affiliations. A candidate not listed here is never chosen.
+SYMBOLS = {
     "，": 300000,
     "。": 200000,
     "、": 100000,
@@ -49,26 +53,54 @@ EXTRA_FREQUENCIES = {
     "…": 10000,
     "\ufe0f": 50000,
     "⭐": 5000,
+    "í": 1000,
+    **{digit: 300 for digit in "⁰ⁱ⁴⁵⁶⁷⁸⁹"},
 }
+
+
+@dataclass(frozen=True)
+class UncertainSpot:
+    """A repaired character whose runner-up reading was nearly as likely: both readings, with
+    the text around them, for an editor to check."""
+
+    line: int  # 1-based
+    column: int  # 1-based
+    chosen: str
+    other: str
+    before: str
+    after: str
+
+    def reading(self, char: str) -> str:
+        return f"{self.before}{char}{self.after}"
+
+    def __str__(self) -> str:
+        return (
+            f"line {self.line}: repaired as \u201c{self.reading(self.chosen)}\u201d, "
+            f"could be \u201c{self.reading(self.other)}\u201d"
+        )
 
 
 @dataclass
 class RepairReport:
     """What repair_text found: `broken` sequences, of which `repaired` were restored and `left`
-    replaced by U+FFFD (no candidate known to the model)."""
+    replaced by U+FFFD (no candidate known to the model). `uncertain` lists the repaired spots
+    where another character was nearly as likely."""
 
     mojibake: bool = False
     broken: int = 0
     repaired: int = 0
     left: int = 0
     codepage: str = ""
+    uncertain: list[UncertainSpot] = field(default_factory=list)
 
     def __str__(self) -> str:
         if not self.mojibake:
             return "no mojibake"
+        if not self.broken:
+            return f"mojibake ({self.codepage}): repaired"
         return (
             f"mojibake ({self.codepage}): {self.broken} broken sequences, "
-            f"{self.repaired} repaired, {self.left} left"
+            f"{self.repaired} repaired of which {len(self.uncertain)} uncertain, {self.left} left"
         )
 
 
@@ -80,52 +112,6 @@ def _byte_of() -> dict[str, int]:
         for byte in range(0x80, 0x100):
             table[bytes([byte]).decode(codepage)] = byte
     return table
-
-
-@lru_cache(maxsize=1)
-def _model() -> tuple[dict[str, int], float]:
-    """Word frequencies from jieba's dictionary plus all their prefixes (frequency 0)."""
-    import jieba
-
-    freq: dict[str, int] = {}
-    with jieba.get_dict_file() as handle:
-        for raw in handle:
-            parts = raw.decode("utf-8").split(" ")
-            if len(parts) < 2:
-                continue
-            word, count = parts[0], int(parts[1])
-            if len(word) > MAX_WORD:
-                continue
-            freq[word] = count
-    for word in list(freq):
-        for end in range(1, len(word)):
-            freq.setdefault(word[:end], 0)
-    for char, count in EXTRA_FREQUENCIES.items():
-        freq[char] = max(freq.get(char, 0), count)
-    total = sum(freq.values())
-    return freq, math.log(total)
-
-
-def _log_likelihood(text: str) -> float:
-    """Log-probability of the best split of `text` into dictionary words (unknown chars: 1)."""
-    freq, log_total = _model()
-    best = [0.0] * (len(text) + 1)
-    for start in range(len(text) - 1, -1, -1):
-        score = -log_total + best[start + 1]  # as an unknown single character
-        end = start + 1
-        while end <= len(text):
-            count = freq.get(text[start:end])
-            if count is None:
-                break
-            if count > 0:
-                score = max(score, math.log(count) - log_total + best[end])
-            end += 1
-        best[start] = score
-    return best[0]
-
-
-def _known(char: str) -> bool:
-    return _model()[0].get(char, 0) > 0
 
 
 def _sequence_length(lead: int) -> int:
@@ -197,37 +183,59 @@ def _decode(data: bytes) -> tuple[list[str], dict[int, list[str]], int]:
     return chars, broken, stray
 
 
-def _choose(chars: list[str], broken: dict[int, list[str]]) -> int:
-    """Fill each broken index with its likeliest candidate in context; returns how many were left.
-
-    Broken characters close to each other are decided together (a small beam search), since
-    the word they form matters more than each character alone.
-    """
-    options = {i: [c for c in found if _known(c)] for i, found in broken.items()}
-    indices = sorted(i for i, found in options.items() if found)
-    clusters: list[list[int]] = []
-    for index in indices:
-        if clusters and index - clusters[-1][-1] <= CONTEXT:
-            clusters[-1].append(index)
+def _choose(chars: list[str], broken: dict[int, list[str]]) -> tuple[int, dict[int, Choice]]:
+    """Fill each broken index with its likeliest candidate; returns how many were left, and the
+    model's choices (with margins) at the Chinese ones."""
+    m = chinese.model()
+    hanzi: dict[int, list[str]] = {}
+    left = 0
+    for index, found in broken.items():
+        words = [c for c in found if chinese.HANZI.fullmatch(c) and c in m.prefixes]
+        if words:
+            hanzi[index] = words
+            continue
+        symbols = [c for c in found if c in SYMBOLS]
+        if symbols:
+            chars[index] = max(symbols, key=SYMBOLS.__getitem__)
         else:
-            clusters.append([index])
-    for cluster in clusters:
-        beams: list[tuple[dict[int, str], float]] = [({}, 0.0)]
-        for position, index in enumerate(cluster):
-            start = max(0, cluster[0] - CONTEXT, index - 3 * CONTEXT)
-            following = cluster[position + 1] if position + 1 < len(cluster) else None
-            stop = following if following is not None else min(len(chars), index + 1 + CONTEXT)
-            scored = []
-            for chosen, _ in beams:
-                for char in options[index]:
-                    trial = {**chosen, index: char}
-                    window = "".join(trial.get(j, chars[j]) for j in range(start, stop))
-                    scored.append((trial, _log_likelihood(window)))
-            scored.sort(key=lambda item: item[1], reverse=True)
-            beams = scored[:BEAM]
-        for index, char in beams[0][0].items():
-            chars[index] = char
-    return len(broken) - len(indices)
+            left += 1
+    choices: dict[int, Choice] = {}
+    for tokens, where in _stretches(chars, hanzi):
+        options = {n: hanzi[i] for n, i in enumerate(where) if i in hanzi}
+        for n, choice in chinese.choose(tokens, options).items():
+            chars[where[n]] = choice.char
+            choices[where[n]] = choice
+    return left, choices
+
+
+def _stretches(chars: list[str], hanzi: dict[int, list[str]]):
+    """Runs of Chinese (with Latin words, spaces skipped) that hold a character to choose, as
+    (tokens, index in `chars` of each token)."""
+    tokens: list[str] = []
+    where: list[int] = []
+    index = 0
+    while index <= len(chars):
+        char = chars[index] if index < len(chars) else "\n"
+        if index in hanzi or chinese.HANZI.fullmatch(char):
+            tokens.append(char)
+            where.append(index)
+            index += 1
+            continue
+        if char.isascii() and char.isalnum():
+            end = index
+            while end < len(chars) and chars[end].isascii() and chars[end].isalnum():
+                end += 1
+            tokens.append("".join(chars[index:end]))
+            where.append(index)
+            index = end
+            continue
+        if char in " \t":
+            index += 1
+            continue
+        if any(i in hanzi for i in where):
+            yield tokens, where
+        tokens, where = [], []
+        index += 1
 
 
 def looks_like_mojibake(text: str) -> bool:
@@ -257,11 +265,29 @@ def repair_text(text: str) -> tuple[str, RepairReport]:
     report.codepage = report.codepage or "windows-1252"
     data = bytes(table[c] if ord(c) >= 0x80 else ord(c) for c in text)
     chars, broken, stray = _decode(data)
-    left = _choose(chars, broken)
+    left, choices = _choose(chars, broken)
     report.broken = len(broken) + stray
     report.left = left + stray
     report.repaired = report.broken - report.left
-    return "".join(chars), report
+    repaired = "".join(chars)
+    report.uncertain = _uncertain_spots(repaired, choices)
+    return repaired, report
+
+
+def _uncertain_spots(text: str, choices: dict[int, Choice]) -> list[UncertainSpot]:
+    spots = []
+    line, counted = 1, 0
+    for index in sorted(i for i, choice in choices.items() if choice.margin < UNCERTAIN_MARGIN):
+        line += text.count("\n", counted, index)
+        counted = index
+        start = max(text.rfind("\n", 0, index) + 1, index - SPOT_CONTEXT)
+        end = text.find("\n", index)
+        end = min(len(text) if end < 0 else end, index + 1 + SPOT_CONTEXT)
+        choice = choices[index]
+        before, after = text[start:index], text[index + 1 : end]
+        column = index - text.rfind("\n", 0, index)
+        spots.append(UncertainSpot(line, column, choice.char, choice.runner_up, before, after))
+    return spots
 
 
 def _high(text: str) -> set[str]:

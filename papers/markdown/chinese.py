@@ -1,0 +1,257 @@
+"""A word-level model of Chinese, to choose between candidate characters in context.
+
+Built offline from jieba's data: the dictionary's word frequencies and part-of-speech tags, and the
+part-of-speech transitions of jieba's tagger (trained on the People's Daily corpus). A stretch of
+Chinese scores as a chain of words: each word's own frequency, and (weighted by WEIGHT) how likely
+its tag is after the previous word's tag, a class-based bigram. So 与 between two nouns beats 不,
+which wants a verb or an adjective after it, although 不 is the more frequent character. Research
+words that the general dictionary lacks (隐式, 位姿, 点云) come from research_words.txt.
+
+`choose()` decodes a whole stretch at once, over every way to split it into words and every
+candidate at its unknown positions, and gives each choice with its margin: how much more likely
+the best reading is than the best reading with another character at that position.
+"""
+
+import math
+import pickle
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+MAX_WORD = 8
+# Log-probabilities the tagger never saw get this instead of minus infinity.
+FLOOR = -25.0
+# A character the dictionary knows only inside longer words, as a word of its own.
+RARE_CHARACTER = -16.0
+# How much the tag bigrams count beside the words' own frequencies (0: a unigram word model; 1: a
+# plain class bigram; more leans on the grammar, which suits the digests' dense noun phrases).
+WEIGHT = 1.3
+# The count (on jieba's scale, where 的 is about 3e5) of each word in research_words.txt.
+RESEARCH_COUNT = 3000
+# 与 ("and", "with") and 中 ("in") lose the same byte as 不 ("not"): a repaired 不 standing alone
+# reverses what the author wrote if it is wrong, so it must win by this much (in log-probability)
+# over 与 and 中; as the start of a two-character word (不可, 不均) it needs a smaller lead, and in
+# longer words (不透明, 不一致) none.
+NEGATION = "不"
+REVERSED_BY_NEGATION = {"与", "中"}
+NEGATION_GUARD = 2.0
+NEGATION_WORD_GUARD = 1.0
+
+HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+
+
+@dataclass(frozen=True)
+class Model:
+    states: dict[tuple[str, str], int]  # (B/E/S position, tag) -> state number
+    words: dict[str, tuple[int, int, float]]  # word -> (entry state, exit state, score)
+    prefixes: frozenset[str]
+    start: list[float]  # log P(first word's entry state)
+    transition: list[list[float]]  # [exit state of a word][entry state of the next word]
+
+    def word(self, text: str) -> tuple[int, int, float] | None:
+        found = self.words.get(text)
+        if found is None and len(text) == 1 and text in self.prefixes:
+            state = self.states[("S", "n")]
+            return state, state, RARE_CHARACTER
+        return found
+
+    def latin(self, text: str) -> tuple[int, int, float]:
+        """Letters and digits between Chinese words ("基于NeRF的") behave like a name or a number."""
+        tag = "m" if text.replace(".", "").isdigit() else "nz"
+        return self.states[("B", tag)], self.states[("E", tag)], 0.0
+
+
+@lru_cache(maxsize=1)
+def model() -> Model:
+    import jieba
+
+    folder = Path(jieba.__file__).parent / "posseg"
+    with open(folder / "prob_trans.p", "rb") as handle:
+        char_transitions = pickle.load(handle)  # noqa: S301 - data shipped with jieba
+    with open(folder / "prob_start.p", "rb") as handle:
+        char_start = pickle.load(handle)  # noqa: S301 - data shipped with jieba
+    with open(folder / "char_state_tab.p", "rb") as handle:
+        char_states = pickle.load(handle)  # noqa: S301 - data shipped with jieba
+    tags = sorted({tag for _, tag in char_transitions} | {"n", "m", "nz"})
+    states = {(where, tag): n for n, (where, tag) in enumerate(_product("BES", tags))}
+
+    entries: list[tuple[str, int, str]] = []
+    totals: dict[tuple[str, str], int] = {}
+    with jieba.get_dict_file() as handle:
+        for raw in handle:
+            parts = raw.decode("utf-8").split()
+            if len(parts) < 3 or len(parts[0]) > MAX_WORD:
+                continue
+            word, count, tag = parts[0], int(parts[1]), parts[2]
+            if len(word) == 1:
+                # The dictionary gives one tag, often a bare morpheme tag ("zg") that the tagger
+                # has few transitions for; the tagger's own first tag for the character is better.
+                alone = [t for where, t in char_states.get(word, ()) if where == "S"]
+                if alone and tag not in alone:
+                    tag = alone[0]
+            if tag not in tags or count <= 0:
+                continue
+            kind = "S" if len(word) == 1 else "B"
+            entries.append((word, count, tag))
+            totals[(kind, tag)] = totals.get((kind, tag), 0) + count
+    known = {word for word, _, _ in entries}
+    for word, tag in _research_words():
+        if word not in known and tag in tags:
+            entries.append((word, RESEARCH_COUNT, tag))
+            kind = "S" if len(word) == 1 else "B"
+            totals[(kind, tag)] = totals.get((kind, tag), 0) + RESEARCH_COUNT
+    grand_total = sum(totals.values())
+    words: dict[str, tuple[int, int, float]] = {}
+    prefixes: set[str] = set()
+    for word, count, tag in entries:
+        kind = "S" if len(word) == 1 else "B"
+        entry = states[(kind, tag)]
+        exit_ = states[("S" if kind == "S" else "E", tag)]
+        unigram = math.log(count / grand_total)
+        state_share = math.log(totals[(kind, tag)] / grand_total)
+        words[word] = (entry, exit_, unigram - WEIGHT * state_share)
+        prefixes.update(word[:end] for end in range(1, len(word) + 1))
+
+    # A word ends in state E or S and the next one starts in B or S: the tagger's transitions
+    # between those states are the tag bigrams between words.
+    size = len(states)
+    transition = [[WEIGHT * FLOOR] * size for _ in range(size)]
+    for (where, tag), following in char_transitions.items():
+        if where not in "ES":
+            continue
+        row = transition[states[(where, tag)]]
+        for (next_where, next_tag), logp in following.items():
+            if next_where in "BS":
+                row[states[(next_where, next_tag)]] = WEIGHT * max(logp, FLOOR)
+    start = [WEIGHT * FLOOR] * size
+    for (where, tag), logp in char_start.items():
+        if where in "BS":
+            start[states[(where, tag)]] = WEIGHT * max(logp, FLOOR)
+    return Model(states, words, frozenset(prefixes), start, transition)
+
+
+def _research_words() -> list[tuple[str, str]]:
+    lines = (Path(__file__).parent / "research_words.txt").read_text(encoding="utf-8").splitlines()
+    pairs = [line.split() for line in lines if line.strip() and not line.startswith("#")]
+    return [(pair[0], pair[1]) for pair in pairs if len(pair) == 2]
+
+
+def _guard(word: str, start: int, options: dict[int, list[str]]) -> float:
+    """The lead a word beginning with a repaired 不 needs over 与 and 中 there."""
+    if word[0] != NEGATION or not REVERSED_BY_NEGATION & set(options.get(start, ())):
+        return 0.0
+    return NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD if len(word) == 2 else 0.0
+
+
+def _product(positions: str, tags: list[str]) -> list[tuple[str, str]]:
+    return [(where, tag) for where in positions for tag in tags]
+
+
+@dataclass
+class Choice:
+    char: str
+    margin: float  # log-probability ahead of the runner-up; inf when there was no other
+    runner_up: str = ""
+
+
+def choose(tokens: list[str], options: dict[int, list[str]]) -> dict[int, Choice]:
+    """Pick a character for each position in `options` (index into `tokens` -> candidates).
+
+    `tokens` is one stretch of text: single Chinese characters and whole Latin words, with a
+    placeholder at the positions to choose. Returns the choice and its margin per position.
+    """
+    m = model()
+    size = len(tokens)
+    # Every word of the stretch: (start, end, entry, exit, log P, the characters it chose).
+    edges: list[list[tuple[int, int, int, float, dict[int, str]]]] = [[] for _ in range(size)]
+    for start in range(size):
+        token = tokens[start]
+        if start not in options and not HANZI.fullmatch(token):
+            entry, exit_, logp = m.latin(token)
+            edges[start].append((start + 1, entry, exit_, logp, {}))
+            continue
+        _words_from(m, tokens, options, start, edges[start])
+
+    # Best score of each stretch prefix by the state its last word ended in, and of each suffix
+    # by the state of the word before it.
+    forward: list[dict[int, float]] = [{} for _ in range(size + 1)]
+    entering: list[dict[int, float]] = [{} for _ in range(size)]
+    for start in range(size):
+        came = forward[start]
+        best_in: dict[int, float] = {}
+        for end, entry, exit_, logp, _ in edges[start]:
+            if entry not in best_in:
+                if start == 0:
+                    best_in[entry] = m.start[entry]
+                else:
+                    best_in[entry] = max(s + m.transition[p][entry] for p, s in came.items())
+            score = best_in[entry] + logp
+            if score > forward[end].get(exit_, -math.inf):
+                forward[end][exit_] = score
+        entering[start] = best_in
+    backward: list[dict[int, float]] = [{} for _ in range(size + 1)]
+    backward[size] = {p: 0.0 for p in forward[size]}
+    for start in range(size - 1, -1, -1):
+        best_out: dict[int, float] = {}
+        for end, entry, exit_, logp, _ in edges[start]:
+            score = logp + backward[end].get(exit_, -math.inf)
+            if score > best_out.get(entry, -math.inf):
+                best_out[entry] = score
+        if start == 0:
+            continue
+        backward[start] = {
+            p: max(m.transition[p][entry] + s for entry, s in best_out.items())
+            for p in forward[start]
+        }
+
+    best: dict[int, dict[str, float]] = {index: {} for index in options}
+    for start in range(size):
+        for end, entry, exit_, logp, chosen in edges[start]:
+            if not chosen:
+                continue
+            through = entering[start][entry] + logp + backward[end].get(exit_, -math.inf)
+            for index, char in chosen.items():
+                if through > best[index].get(char, -math.inf):
+                    best[index][char] = through
+    result = {}
+    for index, scores in best.items():
+        ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+        if not ranked:
+            continue
+        if len(ranked) == 1:
+            result[index] = Choice(ranked[0][0], math.inf)
+        else:
+            (char, score), (other, second) = ranked[0], ranked[1]
+            margin = score - second
+            if {char, other} & {NEGATION} and {char, other} & REVERSED_BY_NEGATION:
+                # Only what the reading wins by beyond the guard counts as sure.
+                margin -= NEGATION_GUARD
+            result[index] = Choice(char, margin, other)
+    return result
+
+
+def _words_from(m: Model, tokens, options, start: int, out: list) -> None:
+    """Every dictionary word (and every single character) that can begin at `start`."""
+    stack: list[tuple[int, str, dict[int, str]]] = [(start, "", {})]
+    while stack:
+        at, text, chosen = stack.pop()
+        if at >= len(tokens) or len(text) >= MAX_WORD:
+            continue
+        for char in options.get(at) or [tokens[at]]:
+            if not HANZI.fullmatch(char):
+                continue
+            word = text + char
+            if word not in m.prefixes and text:
+                continue
+            picked = {**chosen, at: char} if at in options else chosen
+            found = m.word(word)
+            if found is not None:
+                logp = found[2]
+                logp -= _guard(word, start, options)
+                out.append((at + 1, found[0], found[1], logp, picked))
+            elif not text:
+                state = m.states[("S", "n")]
+                out.append((at + 1, state, state, FLOOR, picked))
+            if word in m.prefixes:
+                stack.append((at + 1, word, picked))
