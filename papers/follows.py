@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 
-from papers import authors, selectors
+from papers import authors, inputs, selectors
 from papers.models import PaperLink, Tag, TaggedPaper, Topic
 
 MAX_VALUES = 5  # per parameter
@@ -79,7 +79,11 @@ def _one(params: QueryDict, name: str) -> str:
 
 
 def parse_follow(params: QueryDict) -> Follow:
-    """The follow a query string asks for; unknown tags, topics and authors are a 404."""
+    """The follow a query string asks for; unknown tags, topics and authors are a 404, and so is
+    a control character in any value but the search (which is cleaned instead)."""
+    for name, values in params.lists():
+        if name != "q" and any(inputs.has_control_characters(value) for value in values):
+            raise Http404(f"control characters in {name}")
     topic_slug = _one(params, "topic")
     topic = Topic.objects.filter(slug=topic_slug).first() if topic_slug else None
     if topic_slug and topic is None:

@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.core import signing
 from django.core.mail import get_connection
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
@@ -452,7 +453,7 @@ def test_honeypot_throttles_and_cross_site_posts(client, settings, mailoutbox):
     assert response.status_code == 302  # told "done", like a person
     assert not Subscriber.objects.exists()
 
-    response = client.post(
+    response = Client(enforce_csrf_checks=True).post(
         url, {**form, "email": "x@example.org"}, HTTP_SEC_FETCH_SITE="cross-site"
     )
     assert response.status_code == 403

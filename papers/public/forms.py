@@ -1,10 +1,10 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from papers.forms import TrapForm
+from papers.forms import PublicForm
 
 
-class ErrorReportForm(TrapForm):
+class ErrorReportForm(PublicForm):
     """A reader's report of a mistake in a summary."""
 
     message = forms.CharField(

@@ -1,5 +1,6 @@
 from django.urls import path, register_converter
 
+import papers.inputs  # noqa: F401 - registers the <text:> converter
 from papers.public import citing, feeds, views
 
 
@@ -68,27 +69,27 @@ urlpatterns = [
     ),
     path("papers/<arxiv:arxiv_id>/", views.paper_detail, name="paper_detail"),
     path("papers/<arxiv:arxiv_id>/report/", views.paper_report, name="paper_report"),
-    path("authors/<str:key>/", views.author_detail, name="author_detail"),
+    path("authors/<text:key>/", views.author_detail, name="author_detail"),
     path("tags/", views.tag_list, name="tag_list"),
-    path("tags/<str:slug>/", views.tag_detail, name="tag_detail"),
-    path("tags/<str:slug>/feed/", views.cached_page(feeds.TagFeed()), name="tag_feed"),
+    path("tags/<text:slug>/", views.tag_detail, name="tag_detail"),
+    path("tags/<text:slug>/feed/", views.cached_page(feeds.TagFeed()), name="tag_feed"),
     path(
-        "tags/<str:slug>/feed/atom/",
+        "tags/<text:slug>/feed/atom/",
         views.cached_page(feeds.TagAtomFeed()),
         name="tag_feed_atom",
     ),
-    path("topics/<str:slug>/", views.topic_detail, name="topic_detail"),
-    path("topics/<str:slug>/feed/", views.cached_page(feeds.TopicFeed()), name="topic_feed"),
+    path("topics/<text:slug>/", views.topic_detail, name="topic_detail"),
+    path("topics/<text:slug>/feed/", views.cached_page(feeds.TopicFeed()), name="topic_feed"),
     path(
-        "topics/<str:slug>/feed/atom/",
+        "topics/<text:slug>/feed/atom/",
         views.cached_page(feeds.TopicAtomFeed()),
         name="topic_feed_atom",
     ),
-    path("topics/<str:slug>/best/<isoweek:week>/", views.topic_best_of, name="topic_best_of"),
-    path("topics/<str:slug>/picks/feed/", views.cached_page(feeds.PicksFeed()), name="picks_feed"),
-    path("topics/<str:slug>/<isodate:date>/", views.digest_detail, name="digest_detail"),
+    path("topics/<text:slug>/best/<isoweek:week>/", views.topic_best_of, name="topic_best_of"),
+    path("topics/<text:slug>/picks/feed/", views.cached_page(feeds.PicksFeed()), name="picks_feed"),
+    path("topics/<text:slug>/<isodate:date>/", views.digest_detail, name="digest_detail"),
     path(
-        "topics/<str:slug>/<isodate:date>/cite.<citefmt:fmt>",
+        "topics/<text:slug>/<isodate:date>/cite.<citefmt:fmt>",
         citing.digest_citation,
         name="digest_citation",
     ),
@@ -106,5 +107,5 @@ urlpatterns = [
     path("figures/<int:pk>/thumbnail/", views.figure_thumbnail, name="figure_thumbnail"),
     path("source/", views.source, name="source"),
     path("source/digest-site.tar.gz", views.source_archive, name="source_archive"),
-    path("language/<str:code>/", views.set_language, name="set_language"),
+    path("language/<text:code>/", views.set_language, name="set_language"),
 ]

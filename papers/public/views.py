@@ -30,7 +30,7 @@ from django.utils.translation import (
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from papers import authors, follows, search, selectors, throttling
+from papers import authors, follows, inputs, search, selectors, throttling
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
 from papers.public.caching import content_version
 from papers.public.forms import ErrorReportForm
@@ -80,7 +80,7 @@ def cached_page(view):
 def paginate(request: HttpRequest, items, per_page: int):
     """The requested page; a page number that is not a number or out of range answers 404."""
     paginator = Paginator(items, per_page)
-    number = request.GET.get("page", "1")
+    number = inputs.query_value(request, "page", "1")
     try:
         return paginator.page(number)
     except InvalidPage:
@@ -414,7 +414,7 @@ def set_language(request: HttpRequest, code: str) -> HttpResponse:
     """Switch the interface language with a plain link (no form, so pages stay cacheable)."""
     if not check_for_language(code) or code not in dict(settings.LANGUAGES):
         raise Http404("No such language")
-    target = request.GET.get("next", "/")
+    target = inputs.query_value(request, "next", "/")
     if not url_has_allowed_host_and_scheme(
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):

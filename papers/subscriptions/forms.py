@@ -1,11 +1,11 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from papers.forms import TrapForm
+from papers.forms import PublicForm
 from papers.models import Frequency, Tag, Topic
 
 
-class SubscribeForm(TrapForm):
+class SubscribeForm(PublicForm):
     email = forms.EmailField(label=_("E-mail address"), max_length=254)
     frequency = forms.ChoiceField(
         label=_("How often"),
@@ -16,14 +16,20 @@ class SubscribeForm(TrapForm):
     topic = forms.CharField(required=False, widget=forms.HiddenInput)
     tag = forms.CharField(required=False, widget=forms.HiddenInput)
 
+    def clean_topic(self) -> Topic | None:
+        slug = self.cleaned_data["topic"]
+        return Topic.objects.filter(slug=slug).first() if slug else None
+
+    def clean_tag(self) -> Tag | None:
+        slug = self.cleaned_data["tag"]
+        return Tag.objects.filter(slug=slug).first() if slug else None
+
     def clean(self) -> dict:
         data = super().clean()
-        topic_slug, tag_slug = data.get("topic"), data.get("tag")
-        if bool(topic_slug) == bool(tag_slug):
+        named = [name for name in ("topic", "tag") if self.data.get(name, "").strip()]
+        if len(named) != 1:
             raise forms.ValidationError(_("Choose one topic or one tag to follow."))
-        data["topic"] = Topic.objects.filter(slug=topic_slug).first() if topic_slug else None
-        data["tag"] = Tag.objects.filter(slug=tag_slug).first() if tag_slug else None
-        if not (data["topic"] or data["tag"]):
+        if not data.get(named[0]):
             raise forms.ValidationError(_("This topic or tag does not exist."))
         return data
 

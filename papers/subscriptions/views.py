@@ -5,12 +5,14 @@ never show the address. Confirming and unsubscribing take a POST, so link scanne
 every URL in a mail change nothing; mail programs' one-click unsubscribe POSTs without a CSRF token.
 
 The subscribe form is also part of the cached topic and tag pages, which cannot carry a per-reader
-CSRF token; its POST is exempt and refuses requests browsers mark as cross-site instead. The worst
-a forged request could do is send one confirmation mail, which the throttles bound.
+CSRF token: the page's script fetches one from `subscribe_token` when the form is sent (readers
+without scripts are linked to the form's own page, which carries it). A POST from another site
+fails Django's CSRF check.
 """
 
 from django.conf import settings
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from papers import throttling
+from papers import inputs, throttling
 from papers.models import Frequency, Subscriber, Tag, Topic
 from papers.subscriptions import services, tasks
 from papers.subscriptions.forms import ManageForm, SubscribeForm
@@ -42,7 +44,7 @@ def _private(response: HttpResponse) -> HttpResponse:
 
 
 def _target(request: HttpRequest) -> tuple[Topic | None, Tag | None]:
-    topic_slug, tag_slug = request.GET.get("topic", ""), request.GET.get("tag", "")
+    topic_slug, tag_slug = inputs.query_value(request, "topic"), inputs.query_value(request, "tag")
     if topic_slug and not tag_slug:
         return get_object_or_404(Topic, slug=topic_slug), None
     if tag_slug and not topic_slug:
@@ -50,7 +52,7 @@ def _target(request: HttpRequest) -> tuple[Topic | None, Tag | None]:
     raise Http404("choose a topic or a tag")
 
 
-@csrf_exempt
+@never_cache  # the form's page carries a per-reader CSRF token
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -58,8 +60,6 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         initial = {"topic": topic.slug if topic else "", "tag": tag.slug if tag else ""}
         context = {"form": SubscribeForm(initial=initial), "topic": topic, "tag": tag}
         return render(request, "subscriptions/subscribe.html", context)
-    if request.headers.get("Sec-Fetch-Site") == "cross-site":
-        return HttpResponseForbidden()
     form = SubscribeForm(request.POST)
     if form.is_trap_filled():
         return redirect("subscriptions:subscribe_sent")
@@ -68,8 +68,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         context = {
             "form": form,
-            "topic": Topic.objects.filter(slug=request.POST.get("topic") or None).first(),
-            "tag": Tag.objects.filter(slug=request.POST.get("tag") or None).first(),
+            "topic": form.cleaned_data.get("topic"),
+            "tag": form.cleaned_data.get("tag"),
         }
         return render(request, "subscriptions/subscribe.html", context, status=400)
     email = Subscriber.normalize_email(form.cleaned_data["email"])
@@ -81,6 +81,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     )
     tasks.send_confirmation_mail.delay_on_commit(subscription.pk, frequency)
     return redirect("subscriptions:subscribe_sent")
+
+
+@never_cache
+@require_http_methods(["GET"])
+def subscribe_token(request: HttpRequest) -> JsonResponse:
+    """A CSRF token (and its cookie) for the subscribe form of a cached page."""
+    return JsonResponse({"token": get_token(request)})
 
 
 def subscribe_sent(request: HttpRequest) -> HttpResponse:

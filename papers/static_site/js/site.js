@@ -53,4 +53,17 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   });
+
+  // The subscribe form of a cached page has an empty CSRF token: fetch one (and its cookie) first.
+  document.querySelectorAll("form[data-token-url]").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      var input = form.querySelector("input[name=csrfmiddlewaretoken]");
+      if (input.value) return;
+      event.preventDefault();
+      fetch(form.dataset.tokenUrl, { credentials: "same-origin" })
+        .then(function (response) { return response.json(); })
+        .then(function (data) { input.value = data.token; })
+        .finally(function () { form.submit(); });
+    });
+  });
 });
