@@ -143,3 +143,17 @@ def test_each_layer_imports_only_what_it_may():
 
 def test_no_import_circles():
     assert cycles(import_graph()) == []
+
+
+def test_every_stored_schedule_names_a_registered_task(db):
+    from django_celery_beat.models import PeriodicTask
+
+    from digest_site.celery import app
+    from papers.schedules import ensure_topic_schedule
+    from tests.factories import make_topic
+
+    ensure_topic_schedule(make_topic())
+    stored = set(PeriodicTask.objects.values_list("task", flat=True))
+    assert {"papers.fetch_topic", "papers.retry_failed_papers", "papers.send_weekly_mails"} <= stored
+    app.loader.import_default_modules()
+    assert sorted(stored - set(app.tasks)) == []
