@@ -150,43 +150,19 @@ def _postgres_query(terms: list[list[str]]) -> str:
     return " & ".join(parts)
 
 
-def ranked_ids(text: str) -> list[int]:
-    """The ids of papers matching every word of `text`, best first, at most MAX_RESULTS."""
-    terms = query_terms(text)
-    if not terms:
-        return []
+def _ranked(terms: list[list[str]], any_term: bool, limit: int) -> list[tuple[int, float]]:
+    """Papers matching all (or any) of the terms, best first, with scores (higher is closer).
+
+    PostgreSQL matches stemmed English words or plain words; SQLite's table is stemmed already.
+    """
+    joiner = (" | ", " OR ") if any_term else (" & ", " ")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            query = _postgres_query(terms)
-            cursor.execute(
-                "SELECT id FROM papers_paper"
-                " WHERE search_vector @@ (to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s))"
-                " ORDER BY ts_rank(%(weights)s::float4[], search_vector,"
-                " to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s)) DESC, id DESC"
-                " LIMIT %(limit)s",
-                {"q": query, "weights": POSTGRES_WEIGHTS, "limit": MAX_RESULTS},
-            )
-        else:
-            weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
-            cursor.execute(
-                f"SELECT rowid FROM paper_search WHERE paper_search MATCH %s"
-                f" ORDER BY bm25(paper_search, {weights}), rowid DESC LIMIT %s",
-                [_sqlite_match(terms), MAX_RESULTS],
-            )
-        return [row[0] for row in cursor.fetchall()]
-
-
-def ranked_by_any_word(words: list[str], limit: int = 30) -> list[tuple[int, float]]:
-    """Papers holding any of these words, best first, with their scores (higher is closer)."""
-    terms = [[word.lower()] for word in words if WORD.fullmatch(word)]
-    if not terms:
-        return []
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            query = " | ".join(_postgres_query([term]) for term in terms)
+            query = joiner[0].join(_postgres_query([term]) for term in terms)
             cursor.execute(
                 "SELECT id, ts_rank(%(weights)s::float4[], search_vector, q) AS score"
-                " FROM papers_paper, to_tsquery('english', %(q)s) AS q"
+                " FROM papers_paper,"
+                " (SELECT to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s) AS q) AS asked"
                 " WHERE search_vector @@ q ORDER BY score DESC, id DESC LIMIT %(limit)s",
                 {"q": query, "weights": POSTGRES_WEIGHTS, "limit": limit},
             )
@@ -196,9 +172,21 @@ def ranked_by_any_word(words: list[str], limit: int = 30) -> list[tuple[int, flo
                 f"SELECT rowid, -bm25(paper_search, {weights}) AS score FROM paper_search"
                 f" WHERE paper_search MATCH %s ORDER BY bm25(paper_search, {weights}), rowid DESC"
                 f" LIMIT %s",
-                [" OR ".join(_sqlite_match([term]) for term in terms), limit],
+                [joiner[1].join(_sqlite_match([term]) for term in terms), limit],
             )
         return [(row[0], float(row[1])) for row in cursor.fetchall()]
+
+
+def ranked_ids(text: str) -> list[int]:
+    """The ids of papers matching every word of `text`, best first, at most MAX_RESULTS."""
+    terms = query_terms(text)
+    return [pk for pk, _ in _ranked(terms, False, MAX_RESULTS)] if terms else []
+
+
+def ranked_by_any_word(words: list[str], limit: int = 30) -> list[tuple[int, float]]:
+    """Papers holding any of these words, best first, with their scores (higher is closer)."""
+    terms = [[word.lower()] for word in words if WORD.fullmatch(word)]
+    return _ranked(terms, True, limit) if terms else []
 
 
 def search(queryset: QuerySet, text: str) -> QuerySet:

@@ -167,3 +167,13 @@ def live_site(transactional_db, settings, live_server):
             handler.load_middleware()
         handler = getattr(handler, "application", None)
     return live_server
+
+
+@pytest.fixture(autouse=True)
+def _site_language():
+    """Each test starts in the site's default language: a request a test client made in another
+    language would otherwise leave it active in this thread, and `reverse()` would follow it."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

@@ -4,52 +4,40 @@ import papers.inputs  # noqa: F401 - registers the <text:> converter
 from papers.public import citing, feeds, views
 
 
-class ArxivIdConverter:
+class TextConverter:
+    """A URL part kept as text; subclasses set the pattern, the views check the meaning."""
+
+    regex = ""
+
+    def to_python(self, value: str) -> str:
+        return value
+
+    def to_url(self, value: object) -> str:
+        return str(value)
+
+
+class ArxivIdConverter(TextConverter):
     """New-style ids (2410.07757) and old-style ones with a slash (hep-th/9901001), version optional."""
 
     regex = r"(?:\d{4}\.\d{4,5}|[a-zA-Z][a-zA-Z.\-]*/\d{7})(?:v\d+)?"
 
-    def to_python(self, value: str) -> str:
-        return value
 
-    def to_url(self, value: str) -> str:
-        return value
-
-
-class IsoDateConverter:
-    """YYYY-MM-DD as text; the view checks that it is a real date."""
+class IsoDateConverter(TextConverter):
+    """YYYY-MM-DD; the view checks that it is a real date."""
 
     regex = r"\d{4}-\d{2}-\d{2}"
 
-    def to_python(self, value: str) -> str:
-        return value
 
-    def to_url(self, value: str) -> str:
-        return str(value)
-
-
-class IsoWeekConverter:
+class IsoWeekConverter(TextConverter):
     """An ISO week, `2024-W41`; the view checks that it exists."""
 
     regex = r"\d{4}-W\d{2}"
 
-    def to_python(self, value: str) -> str:
-        return value
 
-    def to_url(self, value: str) -> str:
-        return value
-
-
-class CiteFormatConverter:
+class CiteFormatConverter(TextConverter):
     """The citation file formats: BibTeX and RIS."""
 
     regex = r"bib|ris"
-
-    def to_python(self, value: str) -> str:
-        return value
-
-    def to_url(self, value: str) -> str:
-        return value
 
 
 register_converter(ArxivIdConverter, "arxiv")
