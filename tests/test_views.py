@@ -491,3 +491,9 @@ def test_subscribe_form_and_licence_notes_in_chinese(client, db):
     page = client.get(closed_url).content.decode()
     assert "许可证不允许本站展示其中的图片" in page
     assert "下载本站运行的源代码" in client.get(source_url).content.decode()
+
+
+def test_the_admin_follows_the_editors_language_choice(client, db):
+    client.get("/language/zh-hans/")  # sets the language cookie
+    assert "用户名" in client.get("/admin/login/").content.decode()
+    assert '<html lang="en">' in client.get("/papers/").content.decode()  # the URL's language
