@@ -94,7 +94,9 @@ def published_paper(arxiv_id: str) -> Paper:
     )
     see_also = Prefetch(
         "related_links",
-        queryset=RelatedPaper.objects.filter(other__status=Status.PUBLISHED).select_related("other"),
+        queryset=RelatedPaper.objects.filter(other__status=Status.PUBLISHED).select_related(
+            "other"
+        ),
     )
     queryset = Paper.objects.published().prefetch_related(
         "tags", "summaries", "links", visible_figures(), digests, see_also

@@ -154,6 +154,10 @@ def test_every_stored_schedule_names_a_registered_task(db):
 
     ensure_topic_schedule(make_topic())
     stored = set(PeriodicTask.objects.values_list("task", flat=True))
-    assert {"papers.fetch_topic", "papers.retry_failed_papers", "papers.send_weekly_mails"} <= stored
+    assert {
+        "papers.fetch_topic",
+        "papers.retry_failed_papers",
+        "papers.send_weekly_mails",
+    } <= stored
     app.loader.import_default_modules()
     assert sorted(stored - set(app.tasks)) == []

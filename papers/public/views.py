@@ -263,9 +263,7 @@ def topic_best_of(request: HttpRequest, slug: str, week: str) -> HttpResponse:
     topic = selectors.topic_by_slug(slug)
     monday, next_monday = selectors.week_of(week)
     picks = list(
-        selectors.topic_picks(topic).filter(
-            digest__date__gte=monday, digest__date__lt=next_monday
-        )
+        selectors.topic_picks(topic).filter(digest__date__gte=monday, digest__date__lt=next_monday)
     )
     for entry in picks:
         entry.summary = entry.paper.summary_for(topic.language)
