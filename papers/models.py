@@ -6,6 +6,7 @@ Names follow the product contract (DESIGN.md). Data rules live here and in the q
 import hashlib
 import re
 import secrets
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVector, SearchVectorField
@@ -19,6 +20,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from papers.exclusions import Rule, parse_rules
 from papers.storage import private_storage
 
 # New style `2410.07757` (4 or 5 digits after the dot) or old style `hep-th/9901001`, version optional.
@@ -68,7 +70,10 @@ class Topic(models.Model):
     )
     exclude_terms = models.TextField(
         blank=True,
-        help_text=_("One term per line; papers whose title or abstract has one are left out"),
+        help_text=_(
+            'One per line: a word or a "quoted phrase" (whole words, any case) found in the title '
+            "or abstract, or cat:cs.SD for a category"
+        ),
     )
     exclude_categories = models.CharField(
         max_length=500, blank=True, help_text=_("Space-separated arXiv categories to leave out")
@@ -119,6 +124,10 @@ class Topic(models.Model):
     @property
     def exclude_category_list(self) -> list[str]:
         return self.exclude_categories.split()
+
+    @property
+    def exclusion_rules(self) -> list[Rule]:
+        return parse_rules(self.exclude_term_list, self.exclude_category_list)
 
     def last_successful_run(self) -> "PipelineRun | None":
         return self.runs.filter(status=PipelineRun.State.SUCCEEDED).order_by("-started_at").first()
@@ -547,11 +556,27 @@ class Digest(models.Model):
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 
+    def kind_counts(self, entries=None) -> dict[str, int]:
+        """How many of the entries (default: all, prefetched when present) are new papers,
+        cross-lists and new versions."""
+        counts = dict.fromkeys(DigestEntry.Kind.values, 0)
+        for entry in self.entries.all() if entries is None else entries:
+            counts[entry.kind] += 1
+        return counts
+
 
 class DigestEntry(models.Model):
+    class Kind(models.TextChoices):
+        """How the paper came into the topic, as arXiv's listings say it."""
+
+        NEW = "new", _("New")
+        CROSS = "cross", _("Cross-listed")
+        REPLACEMENT = "replacement", _("New version")
+
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries")
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="digest_entries")
     position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NEW)
 
     class Meta:
         ordering = ["digest", "position", "id"]
@@ -562,6 +587,13 @@ class DigestEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.digest} #{self.position}: {self.paper.arxiv_id}"
+
+
+class Announcement(models.TextChoices):
+    """What a run saw of arXiv's announcements since the previous run (blank: not known)."""
+
+    SEEN = "seen", _("Announced")
+    NONE = "none", _("No announcement")
 
 
 class PipelineRun(models.Model):
@@ -585,6 +617,23 @@ class PipelineRun(models.Model):
         default=list, blank=True, help_text=_("arXiv ids this run saw, newest first")
     )
     note = models.TextField(blank=True, help_text=_("Why a run found nothing, and other remarks"))
+    returned = models.PositiveIntegerField(
+        default=0, help_text=_("Results arXiv returned, before exclusions")
+    )
+    excluded = models.JSONField(
+        default=list, blank=True, help_text=_('Results left out: [{"arxiv_id": ..., "rule": ...}]')
+    )
+    newest_seen = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Latest submission time arXiv showed this run; the next run starts there"),
+    )
+    announcement = models.CharField(
+        max_length=8,
+        choices=Announcement.choices,
+        blank=True,
+        help_text=_("Whether arXiv showed papers announced since the previous run"),
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -592,6 +641,11 @@ class PipelineRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} run {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def exclusion_counts(self) -> dict[str, int]:
+        """Results left out, by the rule that left them out."""
+        return dict(Counter(item.get("rule", "") for item in self.excluded or []))
 
 
 class ErrorReport(models.Model):

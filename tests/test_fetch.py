@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from papers import pipeline
+from papers import announcements, pipeline
 from papers.models import Digest, Paper, PipelineRun, Status, Summary, Tag
 from tests.arxiv_server import Answer, atom_feed, entry, recorded
 from tests.factories import make_summary, make_topic
@@ -126,8 +126,16 @@ def test_papers_older_than_since_and_excluded_ones_are_left_out(fake_arxiv):
     run = pipeline.fetch_topic(topic, since=dt.datetime(2024, 10, 1, tzinfo=dt.UTC)).run
     assert list(Paper.objects.values_list("arxiv_id", flat=True)) == ["2410.00001"]
     assert run.found == 1
-    query = fake_arxiv.queries()[0]["search_query"][0]
-    assert 'ANDNOT (ti:"survey" OR abs:"survey")' in query and "ANDNOT cat:cs.SD" in query
+    # Exclusions are applied to the results, so that the run can say what it left out and why.
+    assert (run.returned, run.excluded) == (
+        3,
+        [
+            {"arxiv_id": "2410.00003", "rule": "survey"},
+            {"arxiv_id": "2410.00002", "rule": "cat:cs.SD"},
+        ],
+    )
+    assert run.exclusion_counts == {"survey": 1, "cat:cs.SD": 1}
+    assert "ANDNOT" not in fake_arxiv.queries()[0]["search_query"][0]
     assert Paper.objects.get().topic_papers.get().matched_terms == ["talking head"]
 
 
@@ -185,16 +193,16 @@ def test_auto_publish_topics_publish_papers_and_digest(fake_arxiv):
 
 
 def test_announcement_dates_follow_arxiv_schedule():
-    new_york = pipeline.ARXIV_TZ
+    new_york = announcements.ARXIV_TZ
     # Monday 20:30 in New York is Tuesday's listing.
     monday_evening = dt.datetime(2024, 10, 7, 20, 30, tzinfo=new_york)
-    assert pipeline.announcement_date(monday_evening) == dt.date(2024, 10, 8)
+    assert announcements.announcement_date(monday_evening) == dt.date(2024, 10, 8)
     # Saturday: the last announcement was Thursday evening, Friday's listing.
     saturday = dt.datetime(2024, 10, 12, 12, 0, tzinfo=new_york)
-    assert pipeline.announcement_date(saturday) == dt.date(2024, 10, 11)
+    assert announcements.announcement_date(saturday) == dt.date(2024, 10, 11)
     # Monday morning: Sunday evening's announcement, Monday's listing.
     monday_morning = dt.datetime(2024, 10, 7, 9, 0, tzinfo=new_york)
-    assert pipeline.announcement_date(monday_morning) == dt.date(2024, 10, 7)
+    assert announcements.announcement_date(monday_morning) == dt.date(2024, 10, 7)
 
 
 def test_fetch_topic_command_prints_a_table(fake_arxiv):
