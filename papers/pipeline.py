@@ -169,13 +169,13 @@ def fetch_topic(
                 placed.setdefault(date, []).append((paper, entry_kind(topic, data)))
             if progress:
                 progress(data.arxiv_id, change)
-        if newest is None or (frontier is not None and newest <= frontier):
-            try:
-                probe = arxiv_api.newest_submission(topic)
-            except arxiv_api.ArxivUnavailable as exc:
-                logger.warning("Could not ask arXiv what it announced: %s", exc)
-            else:
-                newest = max(filter(None, [newest, probe]), default=None)
+        # The newest paper in the topic's categories tells "no announcement" from "no match".
+        try:
+            probe = arxiv_api.newest_submission(topic)
+        except arxiv_api.ArxivUnavailable as exc:
+            logger.warning("Could not ask arXiv what it announced: %s", exc)
+        else:
+            newest = max(filter(None, [newest, probe]), default=None)
     except arxiv_api.ArxivUnavailable as exc:
         run.status = PipelineRun.State.FAILED
         run.errors.append(f"arXiv: {exc}")
@@ -203,12 +203,11 @@ def fetch_topic(
 
 def explain_run(run: PipelineRun) -> str:
     """Why a run found nothing: no announcement, all excluded, no match, or the same batch."""
+    if run.announcement == Announcement.NONE and run.new == 0 and run.updated == 0:
+        return (
+            "No new arXiv announcement since the last run (a weekend, a holiday, or arXiv is late)."
+        )
     if run.found == 0:
-        if run.announcement == Announcement.NONE:
-            return (
-                "No new arXiv announcement since the last run "
-                "(a weekend, a holiday, or arXiv is late)."
-            )
         if run.excluded:
             return f"arXiv returned {run.returned} results; the exclusions left out every one."
         return "arXiv announced papers, but none matched this topic's query."

@@ -47,6 +47,21 @@ def ensure_topic_schedule(topic: Topic) -> PeriodicTask:
     return task
 
 
+def topic_crontabs() -> dict[int, CrontabSchedule]:
+    """The crontab of each topic whose periodic run is enabled, by topic pk (one query)."""
+    crontabs = {}
+    tasks = PeriodicTask.objects.filter(
+        task="papers.fetch_topic", enabled=True, crontab__isnull=False
+    ).select_related("crontab")
+    for task in tasks:
+        try:
+            (topic_id,) = json.loads(task.args)
+        except (TypeError, ValueError):
+            continue
+        crontabs[topic_id] = task.crontab
+    return crontabs
+
+
 def ensure_retry_schedule() -> PeriodicTask:
     every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
     task, _ = PeriodicTask.objects.get_or_create(

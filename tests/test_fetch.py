@@ -29,7 +29,9 @@ def test_recorded_pages_are_stored_once_with_tags_and_a_digest(fake_arxiv, setti
     run = outcome.run
     assert (run.status, run.found, run.new, run.updated, run.failed) == ("succeeded", 25, 25, 0, 0)
     assert Paper.objects.count() == 25
-    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["10"], ["20"]]
+    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["10"], ["20"], ["0"]]
+    # The last request asks for the newest submission: did arXiv announce anything?
+    assert fake_arxiv.queries()[-1]["sortBy"] == ["submittedDate"]
     query = fake_arxiv.queries()[0]
     assert query["search_query"] == ["(all:testing)"]
     assert query["sortBy"] == ["lastUpdatedDate"]
@@ -59,7 +61,7 @@ def test_recorded_pages_are_stored_once_with_tags_and_a_digest(fake_arxiv, setti
     assert (again.found, again.new, again.updated) == (25, 0, 0)
     assert Paper.objects.count() == 25
     assert Digest.objects.get().entries.count() == 25
-    assert "same batch" in again.note
+    assert "No new arXiv announcement" in again.note
 
 
 def test_arxiv_double_encoded_names_are_repaired(fake_arxiv):
@@ -147,7 +149,7 @@ def test_5xx_answers_are_retried_with_back_off(fake_arxiv):
     ]
     run = pipeline.fetch_topic(make_topic(), since=LONG_AGO).run
     assert run.status == "succeeded" and run.new == 1
-    assert len(fake_arxiv.requests) == 3
+    assert len(fake_arxiv.requests) == 3 + 1  # and the newest submission
 
 
 def test_a_stalled_arxiv_fails_the_run_without_hanging(fake_arxiv, settings):
@@ -237,7 +239,7 @@ def test_an_empty_later_page_is_asked_again(fake_arxiv, settings):
     ]
     run = pipeline.fetch_topic(make_topic(), since=LONG_AGO).run
     assert (run.status, run.found, run.new) == ("succeeded", 3, 3)
-    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["2"], ["2"]]
+    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["2"], ["2"], ["0"]]
 
 
 def test_papers_stored_before_arxiv_failed_still_reach_the_digest(fake_arxiv, settings):

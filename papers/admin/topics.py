@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from papers import tasks
+from papers import health, tasks
 from papers.admin.common import ExtraPagesMixin, change_each
-from papers.admin.today import run_health, today_view, topics_with_last_run
+from papers.admin.today import today_view
+from papers.health import topics_with_last_run
 from papers.models import Paper, Topic
 from papers.sources import arxiv_api
 
@@ -151,14 +152,17 @@ class TopicAdmin(ExtraPagesMixin, admin.ModelAdmin):
     @admin.display(description=_("last run"), ordering="last_run_at")
     def last_run(self, topic: Topic) -> str:
         """Failed and stalled runs stand out: editors must see a topic that stopped working."""
-        health = run_health(topic.active, topic.last_run_status, topic.last_run_at, timezone.now())
+        # Without the schedule here, a topic is stalled after STALLED_TOPIC without a run.
+        state = health.run_health(
+            topic.active, topic.last_run_status, topic.last_run_at, timezone.now()
+        )
         if topic.last_run_at is None:
-            return format_html('<strong class="run-{}">{}</strong>', health, _("never run"))
+            return format_html('<strong class="run-{}">{}</strong>', state, _("never run"))
         when = topic.last_run_at.strftime("%Y-%m-%d %H:%M")
-        if health in ("failed", "stalled"):
-            label = _("failed") if health == "failed" else _("stalled")
+        if state in health.ATTENTION:
+            label = _("failed") if state == health.FAILED else _("stalled")
             return format_html(
-                '<strong class="run-{}" style="color:#b00">{}</strong> {}', health, label, when
+                '<strong class="run-{}" style="color:#b00">{}</strong> {}', state, label, when
             )
         return f"{topic.last_run_status} {when}"
 

@@ -19,12 +19,13 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language, get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from papers import selectors
+from papers import health, selectors
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
 from papers.public.caching import content_version
 from papers.public.forms import ErrorReportForm
@@ -307,7 +308,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "error", "checks": checks}
+    if checks["database"] == "ok":
+        body["pipeline"] = pipeline_status()
+    # The site answers whatever the pipeline's state: it does not take it out of service.
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def pipeline_status() -> dict:
+    """Each active topic's pipeline health; "attention" when one failed or stalled."""
+    topics = health.pipeline_health(timezone.now())
+    attention = any(value in health.ATTENTION for value in topics.values())
+    return {"status": "attention" if attention else "ok", "topics": topics}
 
 
 @cached_page
