@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
@@ -438,6 +439,17 @@ class Summary(models.Model):
 
     def field_values(self) -> dict:
         return {name: getattr(self, name) for name in SUMMARY_FIELDS}
+
+
+def summary_fallback_note(summary: "Summary | None", language: str) -> str:
+    """What a reader is told when the summary shown is not in the language asked for."""
+    if summary is None or summary.language == language:
+        return ""
+    names = dict(Language.choices)
+    return gettext("Summary in %(shown)s; %(wanted)s not yet written.") % {
+        "shown": names.get(summary.language, summary.language),
+        "wanted": names.get(language, language),
+    }
 
 
 def figure_upload_to(instance: "Figure", filename: str) -> str:

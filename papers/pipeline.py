@@ -458,17 +458,38 @@ def store_extraction(paper: Paper, path: Path, extraction) -> None:
         figure.delete()
 
 
+def summary_plan(paper: Paper) -> dict[str, str]:
+    """Language -> summarizer: each language the paper's topics want, written with the
+    summarizer of the first topic (by id) in that language; an LLM topic wins over an offline
+    one, as a language has one summary."""
+    plan: dict[str, str] = {}
+    for topic in paper.topics.order_by("pk"):
+        backend = topic.summarizer or settings.SUMMARIZER
+        if plan.get(topic.language) in (None, "extractive"):
+            plan[topic.language] = backend
+    return plan or {settings.SUMMARY_LANGUAGE: settings.SUMMARIZER}
+
+
 def summarize_paper(paper: Paper, *, backend: str | None = None) -> bool:
-    """Write the paper's summary in its topics' language; never touches a locked summary.
+    """Write the paper's summary in each of its topics' languages; never touches a locked one.
+
+    Returns whether every summary was written (or was already current).
+    """
+    written = True
+    for language, wanted in summary_plan(paper).items():
+        written = summarize_in(paper, language, backend or wanted) and written
+    return written
+
+
+def summarize_in(paper: Paper, language: str, backend: str) -> bool:
+    """Write the paper's summary in `language` with `backend` unless it is current or locked.
 
     An LLM failure is recorded on the paper (failed, retried later with back-off) and the paper
-    gets an offline summary meanwhile if it has none. Returns whether the summary was written.
+    gets an offline summary meanwhile if it has none. The offline summarizer writes in the
+    paper's own language: its summary never replaces one another topic wants in that language.
     """
     from papers import summarizers
 
-    topic = paper.topics.order_by("pk").first()
-    language = topic.language if topic else settings.SUMMARY_LANGUAGE
-    backend = backend or (topic.summarizer if topic and topic.summarizer else settings.SUMMARIZER)
     inputs = summarizers.SummaryInput(
         arxiv_id=paper.arxiv_id,
         title=paper.title,
@@ -480,15 +501,26 @@ def summarize_paper(paper: Paper, *, backend: str | None = None) -> bool:
         affiliations=list(paper.affiliations or []),
         language=language,
     )
+    current = paper.summaries.filter(language=language).first()
+    if current is not None and (
+        current.locked
+        or (
+            not current.stale
+            and current.input_digest == summarizers.expected_input_digest(inputs, backend)
+        )
+    ):
+        return True
     try:
         result = summarizers.summarize(inputs, backend)
     except summarizers.SummarizerError as exc:
         if backend == "extractive":
             raise
-        record_failure(paper, f"Summary ({backend}): {exc}")
+        record_failure(paper, f"Summary ({backend}) in {language}: {exc}")
         if not paper.summaries.exists():
-            summarize_paper(paper, backend="extractive")
+            summarize_in(paper, language, "extractive")
         return False
+    if result.language != language and paper.summaries.filter(language=result.language).exists():
+        return True
     store_summary(paper, result)
     return True
 

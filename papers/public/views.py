@@ -26,7 +26,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from papers import health, selectors
-from papers.models import ErrorReport, Figure, Status, split_arxiv_id
+from papers.models import ErrorReport, Figure, Status, split_arxiv_id, summary_fallback_note
 from papers.public.caching import content_version
 from papers.public.forms import ErrorReportForm
 
@@ -224,7 +224,15 @@ def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
         paper = entry.paper
         summary = paper.summary_for(language)
         figures = list(paper.figures.all()) if paper.content_allowed else []
-        entries.append({"paper": paper, "summary": summary, "figures": figures})
+        entries.append(
+            {
+                "paper": paper,
+                "summary": summary,
+                "summary_note": summary_fallback_note(summary, language),
+                "figures": figures,
+                "kind": entry.get_kind_display() if entry.kind != entry.Kind.NEW else "",
+            }
+        )
         for word in summary.keywords if summary else []:
             if isinstance(word, str) and word not in keywords:
                 keywords.append(word)
@@ -234,6 +242,7 @@ def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
         "entries": entries,
         "cover": selectors.digest_cover(digest),
         "keywords": keywords[:20],
+        "kind_counts": digest.kind_counts(digest.entries.all()),
     }
     return render(request, "papers/digest_detail.html", context)
 

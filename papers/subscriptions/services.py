@@ -43,6 +43,7 @@ from papers.models import (
     TaggedPaper,
     Topic,
     TopicPaper,
+    summary_fallback_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -387,6 +388,7 @@ def _paper_item(paper: Paper, language: str) -> dict:
         "abs_url": paper.abs_url,
         "arxiv_id": paper.arxiv_id,
         "authors": ", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
+        "summary_note": summary_fallback_note(summary, language),
         "tldr": _one_line(summary.tldr) if summary else "",
         "key_takeaways": [_one_line(t) for t in summary.key_takeaways] if summary else [],
     }
