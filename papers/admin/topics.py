@@ -27,24 +27,28 @@ DRY_RUN_MAX = 100
 
 @dataclass
 class DryRun:
-    """What a topic's query matched over the last days; nothing is stored."""
+    """What a topic's query matched over the last days, and what its exclusions left out;
+    nothing is stored."""
 
     since: dt.datetime
     papers: list[arxiv_api.PaperData] = field(default_factory=list)
+    excluded: list[arxiv_api.PaperData] = field(default_factory=list)
     known_ids: set[str] = field(default_factory=set)
     error: str = ""
     capped: bool = False
 
 
 def dry_run(topic: Topic, days: int = DRY_RUN_DAYS, limit: int = DRY_RUN_MAX) -> DryRun:
-    """Ask arXiv (politely, through search_topic) what `topic`'s query matches, storing nothing."""
+    """Ask arXiv (politely, through search_results) what `topic`'s query matches, storing nothing."""
     result = DryRun(since=timezone.now() - dt.timedelta(days=days))
+    returned = 0
     try:
-        for data in arxiv_api.search_topic(topic, result.since, limit):
-            result.papers.append(data)
+        for data in arxiv_api.search_results(topic, result.since, limit):
+            returned += 1
+            (result.excluded if data.excluded_by else result.papers).append(data)
     except arxiv_api.ArxivUnavailable as exc:
         result.error = str(exc) or exc.__class__.__name__
-    result.capped = len(result.papers) >= limit
+    result.capped = returned >= limit
     ids = [p.arxiv_id for p in result.papers]
     if ids:
         result.known_ids = set(
