@@ -215,7 +215,11 @@ class Paper(models.Model):
     updated = models.DateTimeField(null=True, blank=True)
     abs_url = models.URLField(blank=True)
     pdf_url = models.URLField(blank=True)
-    license = models.URLField(blank=True, max_length=300)
+    license = models.URLField(
+        blank=True,
+        max_length=300,
+        help_text=_("Read from arXiv; an editor may set it when arXiv has not told it yet"),
+    )
     license_checked_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the licence was read from arXiv's OAI-PMH")
     )
@@ -310,6 +314,11 @@ class Paper(models.Model):
     @property
     def license_name(self) -> str:
         return license_name(self.license)
+
+    @property
+    def license_known(self) -> bool:
+        """Whether arXiv (or an editor) told the licence; until then figures wait, unforbidden."""
+        return bool(self.license) or self.license_checked_at is not None
 
     @property
     def content_allowed(self) -> bool:

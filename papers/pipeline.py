@@ -250,6 +250,8 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bo
         for name, value in data.paper_fields().items():
             setattr(paper, name, value)
         paper.versions_seen = sorted(set(paper.versions_seen) | {data.version})
+        # A new version may come under another licence: it is read again.
+        paper.license_checked_at = None
         paper.state = Paper.State.FETCHED
         paper.attempts = 0
         paper.last_error = ""
@@ -355,7 +357,7 @@ def process_paper(paper_id: int) -> Paper:
 MAX_ATTEMPTS = 6
 
 
-def check_licence(paper: Paper) -> None:
+def check_licence(paper: Paper) -> bool:
     """Read the paper's licence; when OAI-PMH fails, figures stay private until a later try."""
     from papers.sources.licences import LicenceUnavailable, fetch_licence
 
@@ -363,9 +365,27 @@ def check_licence(paper: Paper) -> None:
         paper.license = fetch_licence(paper.arxiv_id)
     except LicenceUnavailable as exc:
         logger.warning("No licence for %s: %s", paper.arxiv_id, exc)
-        return
+        return False
     paper.license_checked_at = timezone.now()
     paper.save(update_fields=["license", "license_checked_at", "updated_at"])
+    return True
+
+
+def check_missing_licences(limit: int) -> int:
+    """Read the licence of up to `limit` papers that have none yet (imported papers, new
+    versions), newest first; after a few failures in a row OAI-PMH is left alone until the next
+    time. Returns how many were read."""
+    waiting = Paper.objects.filter(license_checked_at__isnull=True).order_by("-created_at", "-pk")
+    done = failures = 0
+    for paper in waiting[:limit]:
+        if check_licence(paper):
+            done += 1
+            failures = 0
+        else:
+            failures += 1
+            if failures >= 3:
+                break
+    return done
 
 
 def retry_delay(attempts: int) -> dt.timedelta:

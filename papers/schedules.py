@@ -16,6 +16,7 @@ DAILY_RUN = {
     "timezone": "America/New_York",
 }
 RETRY_TASK_NAME = "Retry failed papers"
+LICENCE_TASK_NAME = "Read missing licences"
 
 
 def task_name(topic: Topic) -> str:
@@ -44,6 +45,7 @@ def ensure_topic_schedule(topic: Topic) -> PeriodicTask:
         task.enabled = topic.active
         task.save(update_fields=["enabled"])
     ensure_retry_schedule()
+    ensure_licence_schedule()
     return task
 
 
@@ -67,6 +69,15 @@ def ensure_retry_schedule() -> PeriodicTask:
     task, _ = PeriodicTask.objects.get_or_create(
         name=RETRY_TASK_NAME,
         defaults={"task": "papers.retry_failed_papers", "interval": every_hour},
+    )
+    return task
+
+
+def ensure_licence_schedule() -> PeriodicTask:
+    every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
+    task, _ = PeriodicTask.objects.get_or_create(
+        name=LICENCE_TASK_NAME,
+        defaults={"task": "papers.check_licences", "interval": every_hour},
     )
     return task
 

@@ -86,3 +86,12 @@ def retry_failed_papers() -> int:
     for paper_id in ids:
         process_paper.delay(paper_id)
     return len(ids)
+
+
+LICENCES_PER_RUN = 20
+
+
+@shared_task(name="papers.check_licences", **RELIABLE)
+def check_licences() -> int:
+    """Read the licences arXiv has not told yet, a few at a time (one polite request each)."""
+    return pipeline.check_missing_licences(LICENCES_PER_RUN)

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
+from papers import pipeline
 from papers.models import (
     DigestEntry,
     ErrorReport,
@@ -619,6 +620,20 @@ def test_retry_queues_the_selected_papers(
     assert queued == [paper.pk]
     paper.refresh_from_db()
     assert paper.state == Paper.State.FETCHED and paper.attempts == 0
+
+
+def test_an_editor_sets_a_licence_arxiv_has_not_told(editor_client, world, fake_arxiv):
+    paper = world["paper"]
+    Paper.objects.filter(pk=paper.pk).update(license="", license_checked_at=None)
+    url = reverse("admin:papers_paper_change", args=[paper.pk])
+    data = form_fields(editor_client.get(url), "paper_form")
+    data["license"] = CC_BY
+    assert editor_client.post(url, data).status_code == 302
+    paper.refresh_from_db()
+    assert paper.license == CC_BY and paper.license_checked_at and paper.content_allowed
+    fake_arxiv.licences = {paper.arxiv_id: ""}
+    assert pipeline.check_missing_licences(10) == 0  # the editor's licence stands
+    assert fake_arxiv.hits("/oai") == 0
 
 
 # Topics: the dry run
