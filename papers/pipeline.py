@@ -210,7 +210,9 @@ def explain_run(run: PipelineRun) -> str:
     if run.found == 0:
         if run.excluded:
             return f"arXiv returned {run.returned} results; the exclusions left out every one."
-        return "arXiv announced papers, but none matched this topic's query."
+        if run.announcement == Announcement.SEEN:
+            return "arXiv announced papers, but none matched this topic's query."
+        return "arXiv returned nothing for this query (whether it announced anything is unknown)."
     if run.new == 0 and run.updated == 0:
         previous = (
             PipelineRun.objects.filter(topic=run.topic, status=PipelineRun.State.SUCCEEDED)

@@ -161,12 +161,6 @@ def topic_query(topic: Topic) -> str:
     return query
 
 
-def excluded_by(topic: Topic, data: PaperData, rules=None) -> str:
-    """The topic's exclusion rule that leaves this paper out, or ""."""
-    rules = topic.exclusion_rules if rules is None else rules
-    return first_rule(rules, data.title, data.abstract, data.categories)
-
-
 def matched_terms(topic: Topic, data: PaperData) -> list[str]:
     text = f"{data.title} {data.abstract}".lower()
     terms = [t for t in _quoted_terms(topic.query) if t in text]
@@ -193,19 +187,12 @@ def search_results(topic: Topic, since: dt.datetime, max_results: int) -> Iterat
             data = paper_data(result)
             if data.updated < since:
                 return
-            data.excluded_by = excluded_by(topic, data, rules)
+            data.excluded_by = first_rule(rules, data.title, data.abstract, data.categories)
             if not data.excluded_by:
                 data.matched_terms = matched_terms(topic, data)
             yield data
     except (arxiv.ArxivError, OSError) as exc:
         raise ArxivUnavailable(str(exc)) from exc
-
-
-def search_topic(topic: Topic, since: dt.datetime, max_results: int) -> Iterator[PaperData]:
-    """The topic's papers updated since `since` that no exclusion leaves out (see search_results)."""
-    for data in search_results(topic, since, max_results):
-        if not data.excluded_by:
-            yield data
 
 
 def newest_submission(topic: Topic) -> dt.datetime | None:
