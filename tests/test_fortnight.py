@@ -16,6 +16,7 @@ from papers.admin import today as admin_today
 from papers.announcements import ARXIV_TZ
 from papers.health import pipeline_health
 from papers.models import Announcement, DigestEntry, PipelineRun
+from papers.schedules import ensure_topic_schedule
 from tests.arxiv_server import Catalogue, Listed
 from tests.factories import make_topic
 
@@ -187,6 +188,8 @@ def test_a_fortnight_of_announcements_lands_each_paper_once_on_its_day(fake_arxi
         ),
         "lips": make_topic("Lip sync", query='abs:"lip sync"'),
     }
+    for topic in topics.values():
+        ensure_topic_schedule(topic)  # as the admin does when an editor saves a topic
 
     saturday = et(29, 18)
     runs = replay(fake_arxiv, topics, [moment for moment in RUNS if moment < saturday])
