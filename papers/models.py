@@ -20,6 +20,7 @@ from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from papers.storage import private_storage
+from papers.text import safe_url
 
 # New style `2410.07757` (4 or 5 digits after the dot) or old style `hep-th/9901001`, version optional.
 ARXIV_ID_RE = re.compile(
@@ -466,7 +467,7 @@ class Figure(models.Model):
         """Stored crops go out through a view that checks the paper's licence."""
         if self.image:
             return reverse("papers:figure_image", args=[self.pk])
-        return self.source_url
+        return safe_url(self.source_url)
 
     @property
     def thumbnail_url(self) -> str:

@@ -28,6 +28,7 @@ from papers.models import (
     TopicPaper,
 )
 from papers.sources import arxiv_api
+from papers.text import clean_data, clean_text, safe_links
 
 logger = logging.getLogger(__name__)
 
@@ -286,7 +287,7 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 def record_failure(paper: Paper, error: str) -> None:
     paper.state = Paper.State.FAILED
-    paper.last_error = error[:2000]
+    paper.last_error = clean_text(error)[:2000]
     paper.attempts += 1
     paper.next_attempt_at = timezone.now() + retry_delay(paper.attempts)
     paper.save(update_fields=["state", "last_error", "attempts", "next_attempt_at", "updated_at"])
@@ -401,7 +402,13 @@ def summarize_paper(paper: Paper, *, backend: str | None = None) -> bool:
         if not paper.summaries.exists():
             summarize_paper(paper, backend="extractive")
         return False
-    store_summary(paper, result)
+    try:
+        with transaction.atomic():
+            store_summary(paper, result)
+    except Exception as exc:  # noqa: BLE001 - recorded on the paper, retried like an LLM failure
+        logger.exception("Could not store the summary of %s", paper.arxiv_id)
+        record_failure(paper, f"Summary ({backend}) could not be stored: {exc}")
+        return False
     return True
 
 
@@ -436,15 +443,18 @@ def store_summary(paper: Paper, result) -> Summary | None:
         return None
     elif summary.input_digest == result.input_digest and not summary.stale:
         return summary
-    for name, value in result.fields.items():
+    fields = clean_data(result.fields)
+    if "links" in fields:
+        fields["links"] = safe_links(fields["links"])
+    for name, value in fields.items():
         setattr(summary, name, value)
     summary.backend = result.backend
-    summary.model = result.model
+    summary.model = clean_text(result.model)
     summary.prompt_version = result.prompt_version
     summary.input_digest = result.input_digest
     summary.tokens = result.tokens
     summary.duration_ms = result.duration_ms
-    summary.warnings = result.warnings
+    summary.warnings = clean_data(result.warnings)
     summary.generated_at = timezone.now()
     summary.stale = False
     summary.save()

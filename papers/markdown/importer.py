@@ -37,6 +37,7 @@ from papers.models import (
     TopicPaper,
     split_arxiv_id,
 )
+from papers.text import clean_text, safe_url
 
 MAX_TAG_LENGTH = 50
 KEYWORD_TAGS = 8
@@ -141,7 +142,8 @@ def decode_post(data: bytes, name: str = "") -> tuple[str, RepairReport]:
         raise PostFormatError(line, "not UTF-8 text") from exc
     if "\x00" in text:
         raise PostFormatError(text[: text.index("\x00")].count("\n") + 1, "binary data")
-    return repair_text(text)
+    text, report = repair_text(text)
+    return clean_text(text), report
 
 
 def _parse_front_matter(lines: list[str]) -> tuple[dict, int]:
@@ -521,7 +523,8 @@ def _links(text: str) -> list[dict]:
     links: list[dict] = []
     seen: set[str] = set()
     for label, url in MARKDOWN_LINK.findall(text):
-        if url not in seen:
+        url = safe_url(url)
+        if url and url not in seen:
             seen.add(url)
             links.append({"label": label.strip() or _link_label(url), "url": url})
     for url in BARE_URL.findall(MARKDOWN_LINK.sub(" ", text)):
@@ -730,6 +733,9 @@ def _store_figures(report: ImportReport, item: PostPaper, paper: Paper) -> None:
     by_url = {f.source_url: f for f in existing if f.source_url}
     taken = {f.order for f in existing}
     for order, (url, caption) in enumerate(item.figures, 1):
+        url = safe_url(url)
+        if not url:
+            continue
         figure = by_url.get(url)
         if figure is not None:
             changed = bool(caption) and _apply(figure, {"caption": caption}, fill_only=True)

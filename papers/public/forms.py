@@ -1,6 +1,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from papers.text import clean_text
+
 
 class ErrorReportForm(forms.Form):
     """A reader's report of a mistake in a summary. `website` is a trap only robots fill in."""
@@ -21,6 +23,12 @@ class ErrorReportForm(forms.Form):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
+
+    def clean_message(self) -> str:
+        return clean_text(self.cleaned_data["message"])
+
+    def clean_contact(self) -> str:
+        return clean_text(self.cleaned_data["contact"])
 
     def is_trap_filled(self) -> bool:
         return bool(self.data.get("website", "").strip())

@@ -16,9 +16,7 @@ from django.conf import settings
 
 from papers.models import Topic, split_arxiv_id
 from papers.sources.politeness import PoliteSession, backoff_seconds
-
-# Control characters break feeds and XML; arXiv text may carry them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from papers.text import clean_text, safe_url
 
 
 class ArxivUnavailable(Exception):
@@ -60,8 +58,7 @@ def clean(text: str | None) -> str:
     """Repair mojibake arXiv sometimes sends, drop control characters, fold white space."""
     if not text:
         return ""
-    text = ftfy.fix_text(text)
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(clean_text(ftfy.fix_text(text)).split())
 
 
 def clean_abstract(text: str | None) -> str:
@@ -124,18 +121,18 @@ def paper_data(result: arxiv.Result) -> PaperData:
         arxiv_id=arxiv_id,
         version=version or 1,
         title=clean(result.title),
-        raw_title=result.title or "",
+        raw_title=clean_text(result.title),
         authors=authors,
         abstract=clean_abstract(result.summary),
         comment=clean(result.comment),
         journal_ref=clean(result.journal_ref),
-        doi=(result.doi or "").strip(),
-        primary_category=result.primary_category or "",
-        categories=list(result.categories or []),
+        doi=clean(result.doi),
+        primary_category=clean(result.primary_category),
+        categories=[c for c in (clean(c) for c in result.categories or []) if c],
         published=result.published,
         updated=result.updated or result.published,
         abs_url=f"https://arxiv.org/abs/{arxiv_id}v{version or 1}",
-        pdf_url=(result.pdf_url or f"https://arxiv.org/pdf/{arxiv_id}v{version or 1}"),
+        pdf_url=safe_url(result.pdf_url) or f"https://arxiv.org/pdf/{arxiv_id}v{version or 1}",
     )
 
 
