@@ -298,7 +298,7 @@ def extract_paper(paper: Paper) -> None:
     import requests
 
     from papers.sources import pdf
-    from papers.sources.politeness import arxiv_turn, user_agent
+    from papers.sources.politeness import arxiv_turn, hold_off, retry_after_seconds, user_agent
 
     with tempfile.TemporaryDirectory() as folder, requests.Session() as session:
         path = Path(folder) / "paper.pdf"
@@ -315,6 +315,9 @@ def extract_paper(paper: Paper) -> None:
                 )
             extraction = pdf.extract_pdf(path, max_figures=settings.MAX_FIGURES_PER_PAPER)
         except pdf.PdfError as exc:
+            wait = retry_after_seconds(exc.retry_after)
+            if wait is not None:
+                hold_off(wait)
             if exc.page_count:  # a scanned or encrypted PDF still tells its length
                 paper.page_count = exc.page_count
                 paper.save(update_fields=["page_count", "updated_at"])

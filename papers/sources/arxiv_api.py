@@ -5,6 +5,7 @@ deployment-wide spacing, has a time-out and is retried with back-off (the packag
 """
 
 import datetime as dt
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -13,20 +14,58 @@ from dataclasses import dataclass, field
 import arxiv
 import ftfy
 from django.conf import settings
+from lxml import etree
 
 from papers.models import Topic, split_arxiv_id
 from papers.sources.politeness import PoliteSession, backoff_seconds
 from papers.text import clean_text, safe_url
+
+logger = logging.getLogger(__name__)
 
 
 class ArxivUnavailable(Exception):
     """arXiv could not be asked (network, 5xx after retries, malformed answer)."""
 
 
-class _Client(arxiv.Client):
-    """The package's client, refusing answers that are not an API feed (HTML, broken XML).
+ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+_STRICT_XML = etree.XMLParser(recover=False, resolve_entities=False, no_network=True)
 
-    Its parser recovers from anything and would take such an answer for "no results".
+
+def feed_problem(body: bytes, parsed_entries: int) -> str:
+    """Why an API answer is not a whole, consistent page ("" when it is).
+
+    The package's parser recovers from anything: an HTML page becomes "no results" and an answer
+    cut inside an entry becomes a paper with half an abstract. So the raw body is parsed strictly
+    and its opensearch counts are checked against the entries it holds.
+    """
+    try:
+        root = etree.fromstring(body, _STRICT_XML)
+    except etree.XMLSyntaxError as exc:
+        return f"not well-formed XML ({exc})"
+    if root.tag != f"{ATOM}feed":
+        return f"not an Atom feed (root {root.tag!r})"
+    counts = {}
+    for name in ("totalResults", "startIndex", "itemsPerPage"):
+        text = root.findtext(f"{OPENSEARCH}{name}")
+        if text is None or not text.strip().isdigit():
+            return f"no opensearch:{name}"
+        counts[name] = int(text)
+    entries = len(root.findall(f"{ATOM}entry"))
+    if entries != parsed_entries:
+        return f"{entries} entries, of which {parsed_entries} could be read"
+    total, start, per_page = counts["totalResults"], counts["startIndex"], counts["itemsPerPage"]
+    if entries > per_page or (entries and start + entries > total):
+        return f"{entries} entries from {start} do not fit {total} results, {per_page} per page"
+    if 0 < entries < min(per_page, total - start):
+        return f"a short page: {entries} entries from {start} of {total}, {per_page} per page"
+    return ""
+
+
+class _Client(arxiv.Client):
+    """The package's client, refusing answers that are not a whole API page (HTML, cut XML).
+
+    A refused answer is asked again with back-off, and fails the run when it stays bad.
     """
 
     def _parse_feed(self, url, first_page=True, _try_index=0):
@@ -35,10 +74,12 @@ class _Client(arxiv.Client):
             time.sleep(backoff_seconds(_try_index - 1))
         feed = super()._parse_feed(url, first_page=first_page, _try_index=_try_index)
         last = getattr(self._session, "last_response", None)
-        if not feed.results and (
-            feed.malformed or last is None or b"opensearch:totalResults" not in last.content
-        ):
-            raise ArxivUnavailable(f"arXiv answered something that is not an API feed: {url}")
+        problem = feed_problem(last.content, len(feed.results)) if last is not None else "no answer"
+        if problem:
+            if _try_index < self.num_retries:
+                logger.warning("arXiv answered a bad page (%s), asking again: %s", problem, url)
+                return self._parse_feed(url, first_page=first_page, _try_index=_try_index + 1)
+            raise ArxivUnavailable(f"arXiv answered a bad page ({problem}): {url}")
         return feed
 
 
