@@ -248,8 +248,8 @@ ARXIV_OAI_URL = _setting("ARXIV_OAI_URL", _url, "https://oaipmh.arxiv.org/oai")
 ARXIV_DELAY_SECONDS = _setting("ARXIV_DELAY_SECONDS", _non_negative_float, 3.0)
 ARXIV_CONTACT = _setting("ARXIV_CONTACT", str, "")
 ARXIV_TIMEOUT_SECONDS = _setting("ARXIV_TIMEOUT_SECONDS", _non_negative_float, 30.0)
-# A turn held by a worker that died is given up after this long (longer than one PDF download).
-ARXIV_LOCK_TIMEOUT_SECONDS = _setting("ARXIV_LOCK_TIMEOUT_SECONDS", _positive_int, 300)
+# The arXiv turn's lock lives this long unless its holder, alive, keeps renewing it.
+ARXIV_LOCK_TIMEOUT_SECONDS = _setting("ARXIV_LOCK_TIMEOUT_SECONDS", _positive_int, 10)
 ARXIV_PAGE_SIZE = _setting("ARXIV_PAGE_SIZE", _positive_int, 100)
 # Attempts per request on 5xx answers and time-outs, with exponential back-off and jitter.
 ARXIV_RETRIES = _setting("ARXIV_RETRIES", _positive_int, 4)

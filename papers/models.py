@@ -586,6 +586,9 @@ class PipelineRun(models.Model):
         default=list, blank=True, help_text=_("arXiv ids this run saw, newest first")
     )
     note = models.TextField(blank=True, help_text=_("Why a run found nothing, and other remarks"))
+    worker = models.CharField(
+        max_length=200, blank=True, editable=False, help_text=_("host:process id of the run")
+    )
 
     class Meta:
         ordering = ["-started_at"]

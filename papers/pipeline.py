@@ -6,6 +6,8 @@ digest for the announcement date. Running any step twice creates no duplicate ro
 
 import datetime as dt
 import logging
+import os
+import socket
 import tempfile
 import zoneinfo
 from collections.abc import Callable
@@ -83,8 +85,9 @@ def fetch_topic(
     progress: Progress | None = None,
 ) -> FetchOutcome:
     """Ask arXiv for the topic's new papers, store them, and build the day's digest."""
+    close_dead_runs(topic)
     since = since or default_since(topic)
-    run = PipelineRun.objects.create(topic=topic, since=since)
+    run = PipelineRun.objects.create(topic=topic, since=since, worker=this_worker())
     run.announced_on = announcement_date(run.started_at)
     outcome = FetchOutcome(run=run)
     new_papers: list[Paper] = []
@@ -112,6 +115,10 @@ def fetch_topic(
     except arxiv_api.ArxivUnavailable as exc:
         run.status = PipelineRun.State.FAILED
         run.errors.append(f"arXiv: {exc}")
+    except Exception as exc:  # noqa: BLE001 - e.g. Redis down: the run must not stay "running"
+        logger.exception("The run of %s failed", topic.slug)
+        run.status = PipelineRun.State.FAILED
+        run.errors.append(f"{type(exc).__name__}: {clean_text(str(exc))}")
     else:
         run.status = PipelineRun.State.SUCCEEDED
         run.note = explain_run(run)
@@ -121,6 +128,54 @@ def fetch_topic(
     run.finished_at = timezone.now()
     run.save()
     return outcome
+
+
+# Celery stops a fetch after this long; a run "running" for longer lost its worker.
+FETCH_TIME_LIMIT = 30 * 60
+
+
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process not yet reaped by its parent
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def dead_run_reason(run: PipelineRun, now: dt.datetime) -> str:
+    """Why a "running" run's worker is known to be gone ("" when it may still be working)."""
+    host, _, pid = run.worker.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid():
+        if not _process_alive(int(pid)):
+            return f"its worker ({run.worker}) died before the run ended"
+    if now - run.started_at > dt.timedelta(seconds=FETCH_TIME_LIMIT):
+        return "it ran longer than a fetch may; its worker was killed or lost"
+    return ""
+
+
+def close_dead_runs(topic: Topic) -> int:
+    """Mark failed the topic's runs left "running" by a worker that died; returns how many."""
+    now = timezone.now()
+    closed = 0
+    for run in PipelineRun.objects.filter(topic=topic, status=PipelineRun.State.RUNNING):
+        reason = dead_run_reason(run, now)
+        if reason:
+            run.status = PipelineRun.State.FAILED
+            run.finished_at = now
+            run.errors.append(f"Closed by a later run: {reason}.")
+            run.save(update_fields=["status", "finished_at", "errors"])
+            closed += 1
+    return closed
 
 
 def explain_run(run: PipelineRun) -> str:

@@ -11,6 +11,7 @@ import fcntl
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,18 +36,42 @@ def _wait(last: float, delay: float) -> None:
         time.sleep(remaining)
 
 
+class _Refresher(threading.Thread):
+    """Keeps a Redis lock alive while its owner lives: its time-out is short, so a killed owner's
+    turn frees itself within seconds instead of blocking every worker."""
+
+    def __init__(self, lock) -> None:
+        super().__init__(name="arxiv-turn-refresh", daemon=True)
+        self.lock = lock
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        import redis
+
+        while not self.stopped.wait(self.lock.timeout / 3):
+            try:
+                self.lock.reacquire()
+            except (redis.exceptions.RedisError, redis.exceptions.LockError) as exc:
+                logger.warning("Could not keep the arXiv turn: %s", exc)
+                return
+
+
 @contextlib.contextmanager
 def _redis_turn(delay: float) -> Iterator[None]:
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    # A turn that is never released (a killed worker) frees itself after the lock's time-out.
-    lock = client.lock(LOCK_KEY, timeout=settings.ARXIV_LOCK_TIMEOUT_SECONDS)
+    # Not thread-local: the refresher thread renews the turn this thread took.
+    lock = client.lock(LOCK_KEY, timeout=settings.ARXIV_LOCK_TIMEOUT_SECONDS, thread_local=False)
     lock.acquire()
+    refresher = _Refresher(lock)
+    refresher.start()
     try:
         _wait(float(client.get(LAST_KEY) or 0), delay)
         yield
     finally:
+        refresher.stopped.set()
+        refresher.join()
         client.set(LAST_KEY, time.time())
         try:
             lock.release()
