@@ -14,11 +14,13 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-# Controls that separate words become a space; the others disappear.
-_SPACE_LIKE = re.compile("[\x0b\x0c\x1c-\x1f\x85\u2028\u2029]")
+# Embeddings and overrides (U+202A-U+202E), isolates (U+2066-U+2069).
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0e-\x1b\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff\u202a-\u202e\u2066-\u2069]"
+    f"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\ufffe\uffff{BIDI_CONTROLS}]"
 )
+# The same bidi controls in UTF-8: E2 80 AA-AE and E2 81 A6-A9.
+_BIDI_UTF8 = re.compile(b"\xe2\x80[\xaa-\xae]|\xe2\x81[\xa6-\xa9]")
 
 SAFE_URL_SCHEMES = ("http", "https")
 
@@ -26,11 +28,11 @@ SAFE_URL_SCHEMES = ("http", "https")
 def clean_text(value: str | None) -> str:
     """`value` without control characters, unpaired surrogates and bidi controls.
 
-    Tabs and line breaks are kept; controls that separate words become spaces.
+    Tabs and line breaks are kept.
     """
     if not value:
         return ""
-    return _UNSAFE.sub("", _SPACE_LIKE.sub(" ", str(value)))
+    return _UNSAFE.sub("", str(value))
 
 
 def clean_data(value: Any) -> Any:
@@ -44,8 +46,9 @@ def clean_data(value: Any) -> Any:
     return value
 
 
-def has_unsafe_characters(value: str) -> bool:
-    return bool(_UNSAFE.search(value) or _SPACE_LIKE.search(value))
+def strip_bidi_controls(body: bytes) -> bytes:
+    """A UTF-8 document without bidi controls, for text stored before this rule existed."""
+    return _BIDI_UTF8.sub(b"", body)
 
 
 def safe_url(value: str | None) -> str:

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET
 
 from papers import selectors
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
-from papers.public.caching import content_version
+from papers.public.caching import cached_response, content_version, keep_response
 from papers.public.forms import ErrorReportForm
 
 PAPERS_PER_PAGE = 20
@@ -54,9 +54,11 @@ def cached_page(view):
         if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return view(request, *args, **kwargs)
         version = content_version()
+        if version is None:  # the cache is down: serve the page uncached
+            return view(request, *args, **kwargs)
         address = request.build_absolute_uri()
         key = f"page:{version}:{get_language()}:{hashlib.sha256(address.encode()).hexdigest()}"
-        response = cache.get(key)
+        response = cached_response(key)
         if response is None:
             response = view(request, *args, **kwargs)
             if getattr(response, "is_rendered", True) is False:
@@ -65,7 +67,7 @@ def cached_page(view):
                 return response
             response.headers["Last-Modified"] = http_date(float(version))
             response.headers["Cache-Control"] = "public, max-age=60"
-            cache.set(key, response, page_cache_seconds())
+            keep_response(key, response, page_cache_seconds())
         return response
 
     return wrapper
