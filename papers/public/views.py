@@ -22,12 +22,13 @@ from django.urls import reverse
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language, get_language
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import condition, require_GET
 
 from papers import selectors
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
 from papers.public.caching import cached_response, content_version, keep_response
 from papers.public.forms import ErrorReportForm
+from papers.public.source import source_archive as built_source
 
 PAPERS_PER_PAGE = 20
 DIGESTS_PER_PAGE = 20
@@ -317,13 +318,22 @@ def source(request: HttpRequest) -> HttpResponse:
     return render(request, "source.html", {"year": dt.date.today().year})
 
 
-@require_GET
-def source_archive(request: HttpRequest) -> FileResponse:
-    from papers.public.source import source_archive as build
+def _source_etag(request: HttpRequest) -> str:
+    return built_source().digest[:32]
 
-    return FileResponse(
-        build(), as_attachment=True, filename="digest-site.tar.gz", content_type="application/gzip"
+
+@require_GET
+@condition(etag_func=_source_etag)
+def source_archive(request: HttpRequest) -> FileResponse:
+    """The archive built once per deployment; a browser that has it gets 304."""
+    response = FileResponse(
+        open(built_source().path, "rb"),  # noqa: SIM115 - closed by the response
+        as_attachment=True,
+        filename="digest-site.tar.gz",
+        content_type="application/gzip",
     )
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 @require_GET
