@@ -6,7 +6,7 @@ PIP := $(VENV)/bin/pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install install-dev run test lint format worker beat bench migrate demo static clean
+.PHONY: install install-dev run test lint format worker beat bench chaos migrate demo static clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -58,6 +58,10 @@ beat: install
 
 bench: install-dev
 	$(PY) -m tools.bench
+
+# The fault and hostile-input campaign, on loopback only, on a throw-away test database.
+chaos: install-dev
+	$(PY) -m tools.chaos
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
