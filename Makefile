@@ -9,7 +9,7 @@ PORT ?= 8000
 KEY_FILE := data/secret-key
 DJANGO := DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(KEY_FILE))}" $(PY)
 
-.PHONY: install install-dev run test lint format worker beat bench migrate demo static clean
+.PHONY: install install-dev run test lint format worker beat bench chaos migrate demo static clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -65,6 +65,10 @@ beat: install $(KEY_FILE)
 
 bench: install-dev $(KEY_FILE)
 	$(DJANGO) -m tools.bench
+
+# The fault and hostile-input campaign, on loopback only, on a throw-away test database.
+chaos: install-dev
+	$(PY) -m tools.chaos
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -122,6 +122,9 @@ MIDDLEWARE = [
     "digest_site.middleware.SiteLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
+    # Below ConditionalGetMiddleware, so the ETag is that of the page as sent.
+    "digest_site.middleware.StripBidiControlsMiddleware",
+    "digest_site.middleware.ContentSecurityPolicyMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -215,6 +218,22 @@ SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Scripts, styles and fonts only from this site (KaTeX included); inline style attributes are
+# allowed because KaTeX lays out formulas with them. Figures kept by URL may live elsewhere.
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self' 'unsafe-inline'",
+        "img-src 'self' data: https:",
+        "font-src 'self' data:",
+        "connect-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 # Celery: with REDIS_URL a real broker and workers; without, tasks run in-process.
 REDIS_URL = _setting("REDIS_URL", _redis, "")
@@ -235,7 +254,12 @@ CELERY_TASK_DEFAULT_QUEUE = "digest"
 # Shared by the web server, workers and commands, so an edit anywhere invalidates cached pages.
 CACHES = {
     "default": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is down or hung costs a page a moment, then it is served uncached.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},
+        }
         if REDIS_URL
         else {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -250,8 +274,8 @@ ARXIV_OAI_URL = _setting("ARXIV_OAI_URL", _url, "https://oaipmh.arxiv.org/oai")
 ARXIV_DELAY_SECONDS = _setting("ARXIV_DELAY_SECONDS", _non_negative_float, 3.0)
 ARXIV_CONTACT = _setting("ARXIV_CONTACT", str, "")
 ARXIV_TIMEOUT_SECONDS = _setting("ARXIV_TIMEOUT_SECONDS", _non_negative_float, 30.0)
-# A turn held by a worker that died is given up after this long (longer than one PDF download).
-ARXIV_LOCK_TIMEOUT_SECONDS = _setting("ARXIV_LOCK_TIMEOUT_SECONDS", _positive_int, 300)
+# The arXiv turn's lock lives this long unless its holder, alive, keeps renewing it.
+ARXIV_LOCK_TIMEOUT_SECONDS = _setting("ARXIV_LOCK_TIMEOUT_SECONDS", _positive_int, 10)
 ARXIV_PAGE_SIZE = _setting("ARXIV_PAGE_SIZE", _positive_int, 100)
 # Attempts per request on 5xx answers and time-outs, with exponential back-off and jitter.
 ARXIV_RETRIES = _setting("ARXIV_RETRIES", _positive_int, 4)

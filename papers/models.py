@@ -25,6 +25,7 @@ from taggit.models import TagBase, TaggedItemBase
 from papers.arxiv_ids import split_arxiv_id  # noqa: F401 - other modules import it from here
 from papers.exclusions import Rule, parse_rules
 from papers.storage import private_storage
+from papers.text import safe_url
 
 
 class Language(models.TextChoices):
@@ -575,7 +576,7 @@ class Figure(models.Model):
         """Stored crops go out through a view that checks the paper's licence."""
         if self.image:
             return reverse("papers:figure_image", args=[self.pk])
-        return self.source_url
+        return safe_url(self.source_url)
 
     @property
     def thumbnail_url(self) -> str:
@@ -743,6 +744,9 @@ class PipelineRun(models.Model):
         choices=Announcement.choices,
         blank=True,
         help_text=_("Whether arXiv showed papers announced since the previous run"),
+    )
+    worker = models.CharField(
+        max_length=200, blank=True, editable=False, help_text=_("host:process id of the run")
     )
 
     class Meta:

@@ -6,6 +6,8 @@ digest for the announcement date. Running any step twice creates no duplicate ro
 
 import datetime as dt
 import logging
+import os
+import socket
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from papers.models import (
     TopicPaper,
 )
 from papers.sources import arxiv_api
+from papers.text import clean_data, clean_text, safe_links
 
 logger = logging.getLogger(__name__)
 
@@ -130,9 +133,12 @@ def fetch_topic(
     """Ask arXiv for the topic's new papers, store them, and put each into the digest of the day
     arXiv announced it (once per topic). `now` is for replaying past days."""
     started = now or timezone.now()
+    close_dead_runs(topic)
     frontier = previous_frontier(topic)
     since = since or default_since(topic, started)
-    run = PipelineRun.objects.create(topic=topic, since=since, started_at=started)
+    run = PipelineRun.objects.create(
+        topic=topic, since=since, started_at=started, worker=this_worker()
+    )
     run.announced_on = announcements.announcement_date(started)
     outcome = FetchOutcome(run=run)
     newest: dt.datetime | None = None
@@ -179,6 +185,10 @@ def fetch_topic(
     except arxiv_api.ArxivUnavailable as exc:
         run.status = PipelineRun.State.FAILED
         run.errors.append(f"arXiv: {exc}")
+    except Exception as exc:  # noqa: BLE001 - e.g. Redis down: the run must not stay "running"
+        logger.exception("The run of %s failed", topic.slug)
+        run.status = PipelineRun.State.FAILED
+        run.errors.append(f"{type(exc).__name__}: {clean_text(str(exc))}")
     else:
         run.status = PipelineRun.State.SUCCEEDED
     if newest is not None:
@@ -199,6 +209,54 @@ def fetch_topic(
     run.finished_at = now or timezone.now()
     run.save()
     return outcome
+
+
+# Celery stops a fetch after this long; a run "running" for longer lost its worker.
+FETCH_TIME_LIMIT = 30 * 60
+
+
+def this_worker() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a killed process not yet reaped by its parent
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
+def dead_run_reason(run: PipelineRun, now: dt.datetime) -> str:
+    """Why a "running" run's worker is known to be gone ("" when it may still be working)."""
+    host, _, pid = run.worker.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid():
+        if not _process_alive(int(pid)):
+            return f"its worker ({run.worker}) died before the run ended"
+    if now - run.started_at > dt.timedelta(seconds=FETCH_TIME_LIMIT):
+        return "it ran longer than a fetch may; its worker was killed or lost"
+    return ""
+
+
+def close_dead_runs(topic: Topic) -> int:
+    """Mark failed the topic's runs left "running" by a worker that died; returns how many."""
+    now = timezone.now()
+    closed = 0
+    for run in PipelineRun.objects.filter(topic=topic, status=PipelineRun.State.RUNNING):
+        reason = dead_run_reason(run, now)
+        if reason:
+            run.status = PipelineRun.State.FAILED
+            run.finished_at = now
+            run.errors.append(f"Closed by a later run: {reason}.")
+            run.save(update_fields=["status", "finished_at", "errors"])
+            closed += 1
+    return closed
 
 
 def explain_run(run: PipelineRun) -> str:
@@ -398,7 +456,7 @@ def retry_delay(attempts: int) -> dt.timedelta:
 
 def record_failure(paper: Paper, error: str) -> None:
     paper.state = Paper.State.FAILED
-    paper.last_error = error[:2000]
+    paper.last_error = clean_text(error)[:2000]
     paper.attempts += 1
     paper.next_attempt_at = timezone.now() + retry_delay(paper.attempts)
     paper.save(update_fields=["state", "last_error", "attempts", "next_attempt_at", "updated_at"])
@@ -409,7 +467,7 @@ def extract_paper(paper: Paper) -> None:
     import requests
 
     from papers.sources import pdf
-    from papers.sources.politeness import arxiv_turn, user_agent
+    from papers.sources.politeness import arxiv_turn, hold_off, retry_after_seconds, user_agent
 
     with tempfile.TemporaryDirectory() as folder, requests.Session() as session:
         path = Path(folder) / "paper.pdf"
@@ -426,6 +484,9 @@ def extract_paper(paper: Paper) -> None:
                 )
             extraction = pdf.extract_pdf(path, max_figures=settings.MAX_FIGURES_PER_PAPER)
         except pdf.PdfError as exc:
+            wait = retry_after_seconds(exc.retry_after)
+            if wait is not None:
+                hold_off(wait)
             if exc.page_count:  # a scanned or encrypted PDF still tells its length
                 paper.page_count = exc.page_count
                 paper.save(update_fields=["page_count", "updated_at"])
@@ -546,7 +607,13 @@ def summarize_in(paper: Paper, language: str, backend: str) -> bool:
         return False
     if result.language != language and paper.summaries.filter(language=result.language).exists():
         return True
-    store_summary(paper, result)
+    try:
+        with transaction.atomic():
+            store_summary(paper, result)
+    except Exception as exc:  # noqa: BLE001 - recorded on the paper, retried like an LLM failure
+        logger.exception("Could not store the summary of %s", paper.arxiv_id)
+        record_failure(paper, f"Summary ({backend}) could not be stored: {exc}")
+        return False
     return True
 
 
@@ -581,15 +648,18 @@ def store_summary(paper: Paper, result) -> Summary | None:
         return None
     elif summary.input_digest == result.input_digest and not summary.stale:
         return summary
-    for name, value in result.fields.items():
+    fields = clean_data(result.fields)
+    if "links" in fields:
+        fields["links"] = safe_links(fields["links"])
+    for name, value in fields.items():
         setattr(summary, name, value)
     summary.backend = result.backend
-    summary.model = result.model
+    summary.model = clean_text(result.model)
     summary.prompt_version = result.prompt_version
     summary.input_digest = result.input_digest
     summary.tokens = result.tokens
     summary.duration_ms = result.duration_ms
-    summary.warnings = result.warnings
+    summary.warnings = clean_data(result.warnings)
     summary.generated_at = timezone.now()
     summary.stale = False
     summary.save()

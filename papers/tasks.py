@@ -26,7 +26,11 @@ RELIABLE = {
 
 
 @shared_task(
-    name="papers.fetch_topic", bind=True, **RELIABLE, time_limit=30 * 60, soft_time_limit=25 * 60
+    name="papers.fetch_topic",
+    bind=True,
+    **RELIABLE,
+    time_limit=pipeline.FETCH_TIME_LIMIT,
+    soft_time_limit=pipeline.FETCH_TIME_LIMIT - 5 * 60,
 )
 def fetch_topic(
     self, topic_id: int, since: str | None = None, max_results: int | None = None

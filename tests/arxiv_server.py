@@ -9,7 +9,7 @@ import json
 import re
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -24,6 +24,7 @@ class Answer:
     status: int = 200
     delay: float = 0.0
     content_type: str = "application/atom+xml; charset=utf-8"
+    headers: dict = field(default_factory=dict)
 
 
 def recorded(name_start: str) -> Answer:
@@ -282,6 +283,8 @@ class FakeArxiv:
                     self.send_response(answer.status)
                     self.send_header("Content-Type", answer.content_type)
                     self.send_header("Content-Length", str(len(answer.body)))
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
                     self.end_headers()
                     self.wfile.write(answer.body)
                 except (BrokenPipeError, ConnectionResetError):

@@ -31,6 +31,7 @@ from papers.admin.summaries import (
 )
 from papers.admin.tags import TagsInput
 from papers.models import Figure, Paper, Status, Summary, TopicPaper
+from papers.text import safe_url
 
 
 class SummaryInline(SummaryPanels, admin.StackedInline):
@@ -268,8 +269,8 @@ class PaperAdmin(SimpleHistoryAdmin):
             )
         return format_html(
             '<a href="{}" rel="noopener">arXiv</a> · <a href="{}" rel="noopener">PDF</a>{}',
-            paper.abs_url,
-            paper.pdf_url,
+            safe_url(paper.abs_url),
+            safe_url(paper.pdf_url),
             public,
         )
 

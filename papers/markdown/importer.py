@@ -30,6 +30,7 @@ from papers.models import (
     Topic,
     TopicPaper,
 )
+from papers.text import safe_url
 
 MAX_TAG_LENGTH = 50
 KEYWORD_TAGS = 8
@@ -236,6 +237,9 @@ def _store_figures(report: ImportReport, item: PostPaper, paper: Paper) -> None:
     by_url = {f.source_url: f for f in existing if f.source_url}
     taken = {f.order for f in existing}
     for order, (url, caption) in enumerate(item.figures, 1):
+        url = safe_url(url)
+        if not url:
+            continue
         figure = by_url.get(url)
         if figure is not None:
             changed = bool(caption) and _apply(figure, {"caption": caption}, fill_only=True)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from papers.arxiv_ids import split_arxiv_id
 from papers.markdown.mojibake import RepairReport, repair_text
+from papers.text import clean_text, safe_url
 
 # The values of papers.models.Language; this module stays free of models.
 ENGLISH = "en"
@@ -66,7 +67,8 @@ def decode_post(data: bytes, name: str = "") -> tuple[str, RepairReport]:
         raise PostFormatError(line, "not UTF-8 text") from exc
     if "\x00" in text:
         raise PostFormatError(text[: text.index("\x00")].count("\n") + 1, "binary data")
-    return repair_text(text)
+    text, report = repair_text(text)
+    return clean_text(text), report
 
 
 def _parse_front_matter(lines: list[str]) -> tuple[dict, int]:
@@ -446,7 +448,8 @@ def _links(text: str) -> list[dict]:
     links: list[dict] = []
     seen: set[str] = set()
     for label, url in MARKDOWN_LINK.findall(text):
-        if url not in seen:
+        url = safe_url(url)
+        if url and url not in seen:
             seen.add(url)
             links.append({"label": label.strip() or _link_label(url), "url": url})
     for url in BARE_URL.findall(MARKDOWN_LINK.sub(" ", text)):

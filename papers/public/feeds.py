@@ -1,11 +1,11 @@
 """RSS 2.0 and Atom feeds: the site's latest papers, papers per tag, digests per topic.
 
-Every text is cleaned of control characters (one of them anywhere breaks the XML) and every HTML
-body is built from escaped parts and sanitized again with nh3.
+Every text is cleaned of control characters (one of them anywhere breaks the XML) and bidi
+controls, titles are escaped for RSS readers, and every HTML body is built from escaped parts and
+sanitized again with nh3.
 """
 
 import mimetypes
-import re
 from dataclasses import dataclass
 
 import nh3
@@ -19,7 +19,7 @@ from django.utils.html import escape, format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from papers import follows, selectors
+from papers import follows, selectors, text
 from papers.models import (
     Digest,
     DigestEntry,
@@ -32,13 +32,18 @@ from papers.models import (
 )
 
 FEED_SIZE = 50
-CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
 ALLOWED_TAGS = {"p", "ul", "ol", "li", "a", "strong", "em", "h3", "img", "br"}
 
 
 def clean_text(value: object) -> str:
-    """Text without the control characters XML cannot carry."""
-    return CONTROL_CHARS.sub("", str(value or ""))
+    """Text without the control characters XML cannot carry (rows stored before the cleaner)."""
+    return text.clean_text(str(value or ""))
+
+
+def plain_text(feed: Feed, value: object) -> str:
+    """A title or description: RSS readers treat these as HTML, Atom's are plain text."""
+    value = clean_text(value)
+    return value if feed.feed_type is Atom1Feed else escape(value)
 
 
 def sanitize(html: str) -> str:
@@ -91,16 +96,15 @@ class PaperFeed(Feed):
 
     def title(self, scope: FeedScope) -> str:
         if scope.follow and scope.follow.pairs():
-            name = follows.title(scope.follow)
-            return clean_text(f"{settings.SITE_NAME}: {name}")
-        return clean_text(_("%(site)s: latest papers") % {"site": settings.SITE_NAME})
+            return plain_text(self, f"{settings.SITE_NAME}: {follows.title(scope.follow)}")
+        return plain_text(self, _("%(site)s: latest papers") % {"site": settings.SITE_NAME})
 
     def link(self, scope: FeedScope) -> str:
         query = scope.follow.query_string() if scope.follow else ""
         return reverse("papers:paper_list") + (f"?{query}" if query else "")
 
     def description(self, scope: FeedScope) -> str:
-        return _("New arXiv papers with short summaries.")
+        return plain_text(self, _("New arXiv papers with short summaries."))
 
     def paper_queryset(self, scope: FeedScope):
         papers = selectors.papers_for_listing()
@@ -115,9 +119,7 @@ class PaperFeed(Feed):
         return papers
 
     def item_title(self, paper: Paper) -> str:
-        title = clean_text(paper.title)
-        # RSS readers treat titles as HTML, Atom's are plain text (type="text").
-        return title if self.feed_type is Atom1Feed else escape(title)
+        return plain_text(self, paper.title)
 
     def item_description(self, paper: Paper) -> str:
         language = self.scope_language(paper)
@@ -164,8 +166,9 @@ class TagFeed(PaperFeed):
         return FeedScope(request, tag=get_object_or_404(Tag, slug=slug))
 
     def title(self, scope: FeedScope) -> str:
-        return clean_text(
-            _("%(site)s: papers tagged %(tag)s") % {"site": settings.SITE_NAME, "tag": scope.tag}
+        return plain_text(
+            self,
+            _("%(site)s: papers tagged %(tag)s") % {"site": settings.SITE_NAME, "tag": scope.tag},
         )
 
     def link(self, scope: FeedScope) -> str:
@@ -191,16 +194,19 @@ class PicksFeed(Feed):
         return FeedScope(request, topic=get_object_or_404(Topic, slug=slug))
 
     def title(self, scope: FeedScope) -> str:
-        return clean_text(
+        return plain_text(
+            self,
             _("%(site)s: editors' picks in %(topic)s")
-            % {"site": settings.SITE_NAME, "topic": scope.topic.name}
+            % {"site": settings.SITE_NAME, "topic": scope.topic.name},
         )
 
     def link(self, scope: FeedScope) -> str:
         return scope.topic.get_absolute_url()
 
     def description(self, scope: FeedScope) -> str:
-        return _("Papers the editors picked from the daily digests, with their reasons.")
+        return plain_text(
+            self, _("Papers the editors picked from the daily digests, with their reasons.")
+        )
 
     def items(self, scope: FeedScope) -> list[DigestEntry]:
         return list(selectors.topic_picks(scope.topic)[:FEED_SIZE])
@@ -236,13 +242,13 @@ class TopicFeed(Feed):
         return FeedScope(request, topic=get_object_or_404(Topic, slug=slug))
 
     def title(self, scope: FeedScope) -> str:
-        return clean_text(f"{settings.SITE_NAME}: {scope.topic.name}")
+        return plain_text(self, f"{settings.SITE_NAME}: {scope.topic.name}")
 
     def link(self, scope: FeedScope) -> str:
         return scope.topic.get_absolute_url()
 
     def description(self, scope: FeedScope) -> str:
-        return clean_text(scope.topic.description) or _("Daily digests of new arXiv papers.")
+        return plain_text(self, scope.topic.description or _("Daily digests of new arXiv papers."))
 
     def items(self, scope: FeedScope) -> list[Digest]:
         digests = list(
@@ -256,8 +262,7 @@ class TopicFeed(Feed):
         return digests
 
     def item_title(self, digest: Digest) -> str:
-        title = clean_text(digest.display_title)
-        return title if self.feed_type is Atom1Feed else escape(title)
+        return plain_text(self, digest.display_title)
 
     def item_description(self, digest: Digest) -> str:
         parts = [format_html("<p>{}</p>", clean_text(digest.intro))] if digest.intro else []

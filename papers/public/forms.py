@@ -2,6 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from papers.forms import PublicForm
+from papers.text import clean_text
 
 
 class ErrorReportForm(PublicForm):
@@ -18,3 +19,9 @@ class ErrorReportForm(PublicForm):
         required=False,
         max_length=200,
     )
+
+    def clean_message(self) -> str:
+        return clean_text(self.cleaned_data["message"])
+
+    def clean_contact(self) -> str:
+        return clean_text(self.cleaned_data["contact"])

@@ -7,7 +7,6 @@ import mimetypes
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.paginator import InvalidPage, Paginator
 from django.db import connection
 from django.http import (
@@ -29,12 +28,13 @@ from django.utils.translation import (
     override,
 )
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import condition, require_GET
 
 from papers import authors, follows, health, inputs, search, selectors, throttling
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id, summary_fallback_note
-from papers.public.caching import content_version
+from papers.public.caching import cached_response, content_version, keep_response
 from papers.public.forms import ErrorReportForm
+from papers.public.source import source_archive as built_source
 
 PAPERS_PER_PAGE = 20
 DIGESTS_PER_PAGE = 20
@@ -61,9 +61,11 @@ def cached_page(view):
         if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
             return view(request, *args, **kwargs)
         version = content_version()
+        if version is None:  # the cache is down: serve the page uncached
+            return view(request, *args, **kwargs)
         address = request.build_absolute_uri()
         key = f"page:{version}:{get_language()}:{hashlib.sha256(address.encode()).hexdigest()}"
-        response = cache.get(key)
+        response = cached_response(key)
         if response is None:
             response = view(request, *args, **kwargs)
             if getattr(response, "is_rendered", True) is False:
@@ -72,7 +74,7 @@ def cached_page(view):
                 return response
             response.headers["Last-Modified"] = http_date(float(version))
             response.headers["Cache-Control"] = "public, max-age=60"
-            cache.set(key, response, page_cache_seconds())
+            keep_response(key, response, page_cache_seconds())
         return response
 
     return wrapper
@@ -405,13 +407,22 @@ def source(request: HttpRequest) -> HttpResponse:
     return render(request, "source.html", {"year": dt.date.today().year})
 
 
-@require_GET
-def source_archive(request: HttpRequest) -> FileResponse:
-    from papers.public.source import source_archive as build
+def _source_etag(request: HttpRequest) -> str:
+    return built_source().digest[:32]
 
-    return FileResponse(
-        build(), as_attachment=True, filename="digest-site.tar.gz", content_type="application/gzip"
+
+@require_GET
+@condition(etag_func=_source_etag)
+def source_archive(request: HttpRequest) -> FileResponse:
+    """The archive built once per deployment; a browser that has it gets 304."""
+    response = FileResponse(
+        open(built_source().path, "rb"),  # noqa: SIM115 - closed by the response
+        as_attachment=True,
+        filename="digest-site.tar.gz",
+        content_type="application/gzip",
     )
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
 
 
 def url_in_language(url: str, code: str) -> str:

@@ -5,6 +5,7 @@ deployment-wide spacing, has a time-out and is retried with back-off (the packag
 """
 
 import datetime as dt
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -13,23 +14,59 @@ from dataclasses import dataclass, field
 import arxiv
 import ftfy
 from django.conf import settings
+from lxml import etree
 
 from papers.exclusions import first_rule
 from papers.models import Topic, split_arxiv_id
 from papers.sources.politeness import PoliteSession, backoff_seconds
+from papers.text import clean_text, safe_url
 
-# Control characters break feeds and XML; arXiv text may carry them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+logger = logging.getLogger(__name__)
 
 
 class ArxivUnavailable(Exception):
     """arXiv could not be asked (network, 5xx after retries, malformed answer)."""
 
 
-class _Client(arxiv.Client):
-    """The package's client, refusing answers that are not an API feed (HTML, broken XML).
+ATOM = "{http://www.w3.org/2005/Atom}"
+OPENSEARCH = "{http://a9.com/-/spec/opensearch/1.1/}"
+_STRICT_XML = etree.XMLParser(recover=False, resolve_entities=False, no_network=True)
 
-    Its parser recovers from anything and would take such an answer for "no results".
+
+def feed_problem(body: bytes, parsed_entries: int) -> str:
+    """Why an API answer is not a whole, consistent page ("" when it is).
+
+    The package's parser recovers from anything: an HTML page becomes "no results" and an answer
+    cut inside an entry becomes a paper with half an abstract. So the raw body is parsed strictly
+    and its opensearch counts are checked against the entries it holds.
+    """
+    try:
+        root = etree.fromstring(body, _STRICT_XML)
+    except etree.XMLSyntaxError as exc:
+        return f"not well-formed XML ({exc})"
+    if root.tag != f"{ATOM}feed":
+        return f"not an Atom feed (root {root.tag!r})"
+    counts = {}
+    for name in ("totalResults", "startIndex", "itemsPerPage"):
+        text = root.findtext(f"{OPENSEARCH}{name}")
+        if text is None or not text.strip().isdigit():
+            return f"no opensearch:{name}"
+        counts[name] = int(text)
+    entries = len(root.findall(f"{ATOM}entry"))
+    if entries != parsed_entries:
+        return f"{entries} entries, of which {parsed_entries} could be read"
+    total, start, per_page = counts["totalResults"], counts["startIndex"], counts["itemsPerPage"]
+    if entries > per_page or (entries and start + entries > total):
+        return f"{entries} entries from {start} do not fit {total} results, {per_page} per page"
+    if 0 < entries < min(per_page, total - start):
+        return f"a short page: {entries} entries from {start} of {total}, {per_page} per page"
+    return ""
+
+
+class _Client(arxiv.Client):
+    """The package's client, refusing answers that are not a whole API page (HTML, cut XML).
+
+    A refused answer is asked again with back-off, and fails the run when it stays bad.
     """
 
     def _parse_feed(self, url, first_page=True, _try_index=0):
@@ -38,10 +75,12 @@ class _Client(arxiv.Client):
             time.sleep(backoff_seconds(_try_index - 1))
         feed = super()._parse_feed(url, first_page=first_page, _try_index=_try_index)
         last = getattr(self._session, "last_response", None)
-        if not feed.results and (
-            feed.malformed or last is None or b"opensearch:totalResults" not in last.content
-        ):
-            raise ArxivUnavailable(f"arXiv answered something that is not an API feed: {url}")
+        problem = feed_problem(last.content, len(feed.results)) if last is not None else "no answer"
+        if problem:
+            if _try_index < self.num_retries:
+                logger.warning("arXiv answered a bad page (%s), asking again: %s", problem, url)
+                return self._parse_feed(url, first_page=first_page, _try_index=_try_index + 1)
+            raise ArxivUnavailable(f"arXiv answered a bad page ({problem}): {url}")
         return feed
 
 
@@ -61,8 +100,7 @@ def clean(text: str | None) -> str:
     """Repair mojibake arXiv sometimes sends, drop control characters, fold white space."""
     if not text:
         return ""
-    text = ftfy.fix_text(text)
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(clean_text(ftfy.fix_text(text)).split())
 
 
 def clean_abstract(text: str | None) -> str:
@@ -126,18 +164,18 @@ def paper_data(result: arxiv.Result) -> PaperData:
         arxiv_id=arxiv_id,
         version=version or 1,
         title=clean(result.title),
-        raw_title=result.title or "",
+        raw_title=clean_text(result.title),
         authors=authors,
         abstract=clean_abstract(result.summary),
         comment=clean(result.comment),
         journal_ref=clean(result.journal_ref),
-        doi=(result.doi or "").strip(),
-        primary_category=result.primary_category or "",
-        categories=list(result.categories or []),
+        doi=clean(result.doi),
+        primary_category=clean(result.primary_category),
+        categories=[c for c in (clean(c) for c in result.categories or []) if c],
         published=result.published,
         updated=result.updated or result.published,
         abs_url=f"https://arxiv.org/abs/{arxiv_id}v{version or 1}",
-        pdf_url=(result.pdf_url or f"https://arxiv.org/pdf/{arxiv_id}v{version or 1}"),
+        pdf_url=safe_url(result.pdf_url) or f"https://arxiv.org/pdf/{arxiv_id}v{version or 1}",
     )
 
 

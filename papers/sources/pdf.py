@@ -33,11 +33,14 @@ class PdfError(Exception):
         *,
         transient: bool = False,
         page_count: int | None = None,
+        retry_after: str | None = None,
     ):
         super().__init__(f"{kind}: {message}" if message else kind)
         self.kind = kind
         self.transient = transient
         self.page_count = page_count
+        # The server's Retry-After header, as sent (a 429 or 503 answer).
+        self.retry_after = retry_after
 
 
 # Text cleaning
@@ -71,7 +74,12 @@ def download_pdf(
         with session.get(url, stream=True, timeout=timeout) as response:
             status = response.status_code
             if status >= 500 or status in (408, 429):
-                raise PdfError(DOWNLOAD, f"HTTP {status} from {url}", transient=True)
+                raise PdfError(
+                    DOWNLOAD,
+                    f"HTTP {status} from {url}",
+                    transient=True,
+                    retry_after=response.headers.get("Retry-After"),
+                )
             if status != 200:
                 raise PdfError(DOWNLOAD, f"HTTP {status} from {url}")
             length = response.headers.get("Content-Length", "")

@@ -10,6 +10,8 @@ page region is rendered as a picture, so vector art and multi-panel figures come
 import re
 from dataclasses import dataclass
 
+from papers.text import clean_text as base_clean_text
+
 _LIGATURES = str.maketrans(
     {
         "\ufb00": "ff",
@@ -21,10 +23,8 @@ _LIGATURES = str.maketrans(
     }
 )
 _LINE_BREAKS = re.compile(r"\r\n|[\r\x0b\x0c\x1c-\x1e\x85\u2028\u2029]")
-# C0/C1 controls except \t and \n, lone surrogates, non-characters, zero-width and bidi marks
-_CONTROL = re.compile(
-    r"[\x00-\x08\x0e-\x1b\x1f\x7f-\x9f\ud800-\udfff\ufffe\uffff\u200b-\u200f\u202a-\u202e\u2060\ufeff]"
-)
+# Zero-width characters and marks; controls and bidi overrides go by papers.text.clean_text.
+_INVISIBLE = re.compile(r"[\u200b-\u200f\u2060\ufeff]")
 _SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f\u3000]+")
 
 
@@ -34,7 +34,7 @@ def clean_text(s: str) -> str:
     Feeds and XML break on characters such as \\x0c that PDF text is full of.
     """
     s = _LINE_BREAKS.sub("\n", s.translate(_LIGATURES))
-    s = _CONTROL.sub("", s)
+    s = _INVISIBLE.sub("", base_clean_text(s))
     s = _SPACES.sub(" ", s)
     s = re.sub(r" ?\n ?", "\n", s)
     s = re.sub(r"\n{3,}", "\n\n", s)

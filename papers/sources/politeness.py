@@ -6,10 +6,12 @@ Every request to arXiv (API, PDFs, OAI-PMH) goes through `arxiv_turn()`.
 """
 
 import contextlib
+import email.utils
 import fcntl
 import logging
 import os
 import random
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,18 +36,42 @@ def _wait(last: float, delay: float) -> None:
         time.sleep(remaining)
 
 
+class _Refresher(threading.Thread):
+    """Keeps a Redis lock alive while its owner lives: its time-out is short, so a killed owner's
+    turn frees itself within seconds instead of blocking every worker."""
+
+    def __init__(self, lock) -> None:
+        super().__init__(name="arxiv-turn-refresh", daemon=True)
+        self.lock = lock
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        import redis
+
+        while not self.stopped.wait(self.lock.timeout / 3):
+            try:
+                self.lock.reacquire()
+            except (redis.exceptions.RedisError, redis.exceptions.LockError) as exc:
+                logger.warning("Could not keep the arXiv turn: %s", exc)
+                return
+
+
 @contextlib.contextmanager
 def _redis_turn(delay: float) -> Iterator[None]:
     import redis
 
     client = redis.Redis.from_url(settings.REDIS_URL)
-    # A turn that is never released (a killed worker) frees itself after the lock's time-out.
-    lock = client.lock(LOCK_KEY, timeout=settings.ARXIV_LOCK_TIMEOUT_SECONDS)
+    # Not thread-local: the refresher thread renews the turn this thread took.
+    lock = client.lock(LOCK_KEY, timeout=settings.ARXIV_LOCK_TIMEOUT_SECONDS, thread_local=False)
     lock.acquire()
+    refresher = _Refresher(lock)
+    refresher.start()
     try:
         _wait(float(client.get(LAST_KEY) or 0), delay)
         yield
     finally:
+        refresher.stopped.set()
+        refresher.join()
         client.set(LAST_KEY, time.time())
         try:
             lock.release()
@@ -84,6 +110,56 @@ def arxiv_turn() -> Iterator[None]:
         yield
 
 
+# arXiv's Retry-After is honoured up to this long; a longer one fails the request after the wait.
+MAX_RETRY_AFTER_SECONDS = 120.0
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """The wait a Retry-After header asks for (seconds or an HTTP date), bounded; else None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    try:
+        seconds = float(value)
+    except ValueError:
+        try:
+            moment = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if moment.tzinfo is None:
+            return None
+        seconds = moment.timestamp() - time.time()
+    if seconds != seconds:  # NaN
+        return None
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_SECONDS)
+
+
+def hold_off(seconds: float) -> None:
+    """Make every worker's next arXiv turn wait `seconds` from now (arXiv asked us to)."""
+    delay = float(settings.ARXIV_DELAY_SECONDS)
+    last = time.time() + seconds - delay
+    if settings.REDIS_URL:
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        if float(client.get(LAST_KEY) or 0) < last:
+            client.set(LAST_KEY, last)
+        return
+    path = Path(settings.DATA_DIR) / "arxiv.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            handle.seek(0)
+            text = handle.read().strip()
+            if not text or float(text) < last:
+                handle.seek(0)
+                handle.truncate()
+                handle.write(str(last))
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def backoff_seconds(attempt: int) -> float:
     """Exponential back-off with jitter: about base, 2*base, 4*base ... (each 50-150%)."""
     base = float(settings.ARXIV_BACKOFF_SECONDS) * (2**attempt)
@@ -93,8 +169,9 @@ def backoff_seconds(attempt: int) -> float:
 class PoliteSession(requests.Session):
     """A requests session for arXiv: our User-Agent, a default time-out, one request per turn.
 
-    5xx answers, time-outs and connection errors are retried with back-off; every attempt waits for
-    its own turn, so retries keep the global spacing too.
+    5xx and 429 answers, time-outs and connection errors are retried with back-off, or after the
+    wait a Retry-After header asks for (bounded); every attempt waits for its own turn, so retries
+    keep the global spacing too.
     """
 
     def __init__(self, timeout: float | None = None, retries: int | None = None) -> None:
@@ -119,9 +196,20 @@ class PoliteSession(requests.Session):
                 logger.warning("arXiv request failed (%s), retrying: %s", exc, url)
             else:
                 self.last_response = response
-                if response.status_code < 500 or attempt + 1 >= self.retries:
+                retryable = response.status_code >= 500 or response.status_code == 429
+                if not retryable or attempt + 1 >= self.retries:
                     return response
                 logger.warning("arXiv answered %s, retrying: %s", response.status_code, url)
                 response.close()
+                wait = (
+                    retry_after_seconds(response.headers.get("Retry-After"))
+                    if response.status_code in (429, 503)
+                    else None
+                )
+                if wait is not None:
+                    # The next turn, ours or another worker's, waits as long as arXiv asked.
+                    hold_off(wait)
+                    attempt += 1
+                    continue
             time.sleep(backoff_seconds(attempt))
             attempt += 1

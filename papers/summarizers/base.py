@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass, field
 
 from papers.models import SUMMARY_FIELDS, SUMMARY_LIST_FIELDS, SUMMARY_TEXT_FIELDS
+from papers.text import safe_url
 
 MAX_TAKEAWAYS = 7
 MIN_TAKEAWAYS = 3
@@ -116,7 +117,7 @@ def _check_links(value: object) -> list[dict]:
         if not isinstance(label, str) or not isinstance(url, str):
             raise ValueError(f"field 'links' item {position}: 'label' and 'url' must be strings")
         url = url.strip()
-        if not url.startswith(("http://", "https://")):
+        if not safe_url(url):
             raise ValueError(f"field 'links' item {position}: url {url!r} is not an http(s) URL")
         links.append({"label": label.strip() or "Link", "url": url})
     return links

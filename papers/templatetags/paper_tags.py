@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 from django import template
 from django.http import HttpRequest
 
+from papers import text
+
 register = template.Library()
 
 
@@ -42,14 +44,16 @@ def text_items(values) -> list[str]:
 @register.filter
 def safe_links(values) -> list[dict]:
     """Summary links with an http(s) URL only; anything else (javascript:, data:) is dropped."""
-    links = []
-    for item in values if isinstance(values, list) else []:
-        if not isinstance(item, dict):
-            continue
-        url = str(item.get("url", ""))
-        if url.startswith(("http://", "https://")):
-            links.append({"label": str(item.get("label") or url), "url": url})
-    return links
+    return [
+        {"label": link["label"] or link["url"], "url": link["url"]}
+        for link in text.safe_links(values)
+    ]
+
+
+@register.filter
+def safe_url(value) -> str:
+    """The URL when its scheme is allowed (http, https), else "": never a javascript: link."""
+    return text.safe_url(str(value or ""))
 
 
 @register.filter
