@@ -68,9 +68,12 @@ def test_imported_posts_are_cleaned():
 
 
 def test_report_form_cleans_its_text():
-    form = ErrorReportForm(data={"message": "The \u202etldr is\x07 wrong here.", "contact": ""})
+    form = ErrorReportForm(data={"message": "The \u202etldr is wrong here.", "contact": ""})
     assert form.is_valid()
     assert form.cleaned_data["message"] == "The tldr is wrong here."
+    # A control character is refused outright (papers.inputs), with a form error.
+    form = ErrorReportForm(data={"message": "The tldr is\x07 wrong here.", "contact": ""})
+    assert not form.is_valid() and "message" in form.errors
 
 
 def test_a_javascript_figure_url_is_never_a_link(db):

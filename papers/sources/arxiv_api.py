@@ -243,6 +243,8 @@ def fetch_by_ids(arxiv_ids: list[str]) -> Iterator[PaperData]:
             yield paper_data(result)
     except (arxiv.ArxivError, OSError) as exc:
         raise ArxivUnavailable(str(exc)) from exc
+
+
 def newest_submission(topic: Topic) -> dt.datetime | None:
     """When the newest paper arXiv shows in the topic's categories (else matching its query) was
     submitted: tells whether arXiv announced anything since an earlier look. One request."""
