@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from papers.models import (
     Digest,
-    DigestEntry,
     Paper,
     PipelineRun,
     Status,
@@ -163,8 +162,7 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
             paper = Paper.objects.select_for_update().get(arxiv_id=data.arxiv_id)
             change = "unchanged"
     elif data.version > paper.version:
-        for name, value in data.paper_fields().items():
-            setattr(paper, name, value)
+        paper.take_arxiv_values(data.paper_fields())
         paper.versions_seen = sorted(set(paper.versions_seen) | {data.version})
         paper.state = Paper.State.FETCHED
         paper.attempts = 0
@@ -183,20 +181,6 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
     return paper, change
 
 
-def _tags(names: list[str], kind: str) -> list[Tag]:
-    tags = []
-    for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
-        tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is None:
-            try:
-                with transaction.atomic():
-                    tag = Tag.objects.create(name=name[:100], kind=kind)
-            except IntegrityError:  # made at the same moment by another worker
-                tag = Tag.objects.get(name__iexact=name)
-        tags.append(tag)
-    return tags
-
-
 # Tags are for browsing: a few short keywords, not every phrase a summarizer found.
 KEYWORD_TAGS = 5
 KEYWORD_TAG_WORDS = 3
@@ -209,29 +193,20 @@ def keyword_tags(keywords: list[str]) -> list[str]:
 def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
     """Tag a paper with its topics' names, its arXiv categories and its summary's keywords."""
     topics = topics if topics is not None else list(paper.topics.all())
-    tags = _tags([t.name for t in topics], Tag.Kind.TOPIC)
-    tags += _tags(paper.categories, Tag.Kind.CATEGORY)
+    tags = Tag.objects.for_names([t.name for t in topics], Tag.Kind.TOPIC)
+    tags += Tag.objects.for_names(paper.categories, Tag.Kind.CATEGORY)
     for summary in paper.summaries.all():
-        tags += _tags(keyword_tags(summary.keywords), Tag.Kind.KEYWORD)
-    paper.tags.add(*tags)
+        tags += Tag.objects.for_names(keyword_tags(summary.keywords), Tag.Kind.KEYWORD)
+    paper.add_tags(tags)
 
 
 @transaction.atomic
 def assemble_digest(topic: Topic, date: dt.date, papers: list[Paper]) -> Digest:
     """The topic's digest for `date`, with these papers appended in order (once each)."""
     digest, _ = Digest.objects.select_for_update().get_or_create(topic=topic, date=date)
-    have = set(digest.entries.values_list("paper_id", flat=True))
-    position = digest.entries.count()
-    for paper in papers:
-        if paper.pk in have:
-            continue
-        DigestEntry.objects.create(digest=digest, paper=paper, position=position)
-        have.add(paper.pk)
-        position += 1
+    digest.add_papers(papers)
     if topic.auto_publish and digest.status != Status.HIDDEN:
         digest.publish()
-    elif not digest.title:
-        digest.save()
     return digest
 
 
@@ -405,10 +380,37 @@ def summarize_paper(paper: Paper, *, backend: str | None = None) -> bool:
     return True
 
 
-def regenerate_summaries(papers, *, discard_locks: bool) -> tuple[int, list[str]]:
+@dataclass
+class Regeneration:
+    """What regenerating summaries really did, paper by paper (arXiv ids)."""
+
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # locked by an editor
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, error)
+
+    def lines(self) -> list[str]:
+        lines = [f"Summaries written: {len(self.written)} paper(s)."]
+        if self.kept:
+            lines.append(
+                f"Kept because an editor locked them: {len(self.kept)} paper(s) "
+                f"({', '.join(self.kept)})."
+            )
+        if self.failed:
+            lines.append(f"Failed: {len(self.failed)} paper(s).")
+            lines += [f"{arxiv_id}: {error}" for arxiv_id, error in self.failed]
+        return lines
+
+
+def regenerate_summaries(papers, *, discard_locks: bool, progress=None) -> Regeneration:
     """Rewrite the papers' summaries; locked ones are kept unless `discard_locks`."""
-    done, errors = 0, []
+    report = Regeneration()
     for paper in papers:
+        summaries = paper.summaries.all()
+        if not discard_locks and summaries and all(s.locked for s in summaries):
+            report.kept.append(paper.arxiv_id)  # nothing to write: no call to a summarizer
+            if progress:
+                progress()
+            continue
         try:
             with transaction.atomic():
                 if discard_locks:
@@ -420,11 +422,18 @@ def regenerate_summaries(papers, *, discard_locks: bool) -> tuple[int, list[str]
                         summary._change_reason = "Lock discarded by an editor to regenerate"
                         summary.save()
                 paper.summaries.filter(locked=False).update(stale=True)
-            summarize_paper(paper)
-            done += 1
+            started = timezone.now()
+            if not summarize_paper(paper):
+                report.failed.append((paper.arxiv_id, paper.last_error))
+            elif paper.summaries.filter(generated_at__gte=started, locked=False).exists():
+                report.written.append(paper.arxiv_id)
+            else:
+                report.kept.append(paper.arxiv_id)
         except Exception as exc:  # noqa: BLE001 - one failing paper must not stop the others
-            errors.append(f"{paper.arxiv_id}: {exc}")
-    return done, errors
+            report.failed.append((paper.arxiv_id, str(exc)))
+        if progress:
+            progress()
+    return report
 
 
 def store_summary(paper: Paper, result) -> Summary | None:
@@ -445,7 +454,8 @@ def store_summary(paper: Paper, result) -> Summary | None:
     summary.tokens = result.tokens
     summary.duration_ms = result.duration_ms
     summary.warnings = result.warnings
+    summary.request = result.request
     summary.generated_at = timezone.now()
-    summary.stale = False
+    summary.mark_current()
     summary.save()
     return summary

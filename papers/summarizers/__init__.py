@@ -14,6 +14,7 @@ from .base import (
     SummaryInput,
     SummaryResult,
     input_digest,
+    offline_request,
     validate_fields,
 )
 
@@ -51,6 +52,7 @@ def summarize(inp: SummaryInput, backend: str, *, llm: LlmConfig | None = None) 
             tokens=None,
             duration_ms=round((time.monotonic() - started) * 1000),
             warnings=warnings,
+            request=offline_request(inp),
         )
     if backend == "openai":
         from . import llm as llm_backend
