@@ -4,16 +4,17 @@ Every list and form loads its related rows up front (select_related, prefetches,
 so a page costs the same number of queries with ten rows or a thousand.
 """
 
-import hashlib
+import json
 import re
 
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Prefetch, Q, prefetch_related_objects
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
@@ -23,16 +24,18 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag as TaggitTag
 
-from papers import pipeline, tasks
+from papers import jobs, tasks
 from papers.admin import views as admin_views
 from papers.admin.markdown import export_digests_action, import_digest_view
 from papers.models import (
+    CORRECTABLE_FIELDS,
     SUMMARY_FIELDS,
     SUMMARY_TEXT_FIELDS,
     Digest,
     DigestEntry,
     ErrorReport,
     Figure,
+    Job,
     Paper,
     PipelineRun,
     Status,
@@ -167,17 +170,66 @@ def lock_state(summary: Summary) -> str:
     return _("Locked by %(who)s %(when)s") % {"who": who, "when": when}
 
 
+def warning_list(summary: Summary) -> str:
+    """The summarizer's warnings as a list an editor reads, not as JSON."""
+    if not summary.warnings:
+        return _("None")
+    return format_html(
+        "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((w,) for w in summary.warnings))
+    )
+
+
+def request_sent(summary: Summary) -> str:
+    """What the summarizer was given: the LLM's messages one by one, exactly as sent."""
+    request = summary.request or {}
+    if not request:
+        return _("Not recorded (written before requests were kept, imported, or by an editor)")
+    settings_sent = {k: v for k, v in request.items() if k not in ("messages", "input")}
+    parts = (
+        [
+            format_html(
+                "<p><strong>{}</strong> {}</p>",
+                _("Sent with:"),
+                json.dumps(settings_sent, ensure_ascii=False, sort_keys=True),
+            )
+        ]
+        if settings_sent
+        else []
+    )
+    for message in request.get("messages", []):
+        parts.append(
+            format_html(
+                '<details><summary>{} ({} {})</summary><pre class="sent-text">{}</pre></details>',
+                message.get("role", ""),
+                len(message.get("content") or ""),
+                _("characters"),
+                message.get("content") or "",
+            )
+        )
+    if "input" in request:
+        parts.append(
+            format_html(
+                '<details><summary>{}</summary><pre class="sent-text">{}</pre></details>',
+                _("Input of the offline summarizer"),
+                json.dumps(request["input"], ensure_ascii=False, indent=2),
+            )
+        )
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
 # Topics
 
 
-QUERY_FIELDS = ("query", "categories", "exclude_terms", "exclude_categories")
+QUERY_FIELDS = jobs.QUERY_FIELDS
 
 
 class TopicForm(forms.ModelForm):
-    """A changed query is saved only after the editor has seen its dry run.
+    """A new or changed query, or a paused topic made active before any dry run (an imported
+    one), is saved only after the editor has seen a dry run of the query.
 
-    The first save runs the dry run and refuses with the results on the page; the hidden field then
-    carries a fingerprint of the query that was tried, so saving the same query again goes through.
+    The first save queues the dry run (a worker asks arXiv) and refuses; the page shows the job
+    until it is done, with its results. The hidden field then carries a fingerprint of the query
+    that was shown, so saving the same query again goes through.
     """
 
     dry_run_of = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -196,32 +248,50 @@ class TopicForm(forms.ModelForm):
             "summarizer",
         )
 
-    dry_run: admin_views.DryRun | None = None
+    dry_run_job: Job | None = None
+    dry_run_seen = False
 
-    def query_fingerprint(self) -> str:
-        values = [str(self.cleaned_data.get(name, "")) for name in QUERY_FIELDS]
-        return hashlib.sha256("\x00".join(values).encode()).hexdigest()[:32]
+    def needs_dry_run(self) -> bool:
+        if self.instance.pk is None or any(name in self.changed_data for name in QUERY_FIELDS):
+            return True
+        return bool(self.cleaned_data.get("active")) and not self.instance.query_checked
 
     def clean(self):
         cleaned = super().clean()
-        query_changed = self.instance.pk is None or any(
-            name in self.changed_data for name in QUERY_FIELDS
-        )
-        if self.errors or not query_changed:
+        if self.errors or not self.needs_dry_run():
             return cleaned
-        fingerprint = self.query_fingerprint()
-        if cleaned.get("dry_run_of") == fingerprint:
+        values = {name: cleaned.get(name, "") for name in QUERY_FIELDS}
+        fingerprint = jobs.query_fingerprint(values)
+        job = jobs.dry_run_of(values)
+        seen = cleaned.get("dry_run_of") == fingerprint
+        if job is None or (job.state == Job.State.FAILED and seen):
+            job = tasks.queue_job(
+                Job.Kind.DRY_RUN,
+                topic=self.instance if self.instance.pk else None,
+                params={**values, "fingerprint": fingerprint},
+                user=getattr(self, "user", None),
+            )
+        self.dry_run_job = job
+        if job.state == Job.State.DONE and seen:
+            self.dry_run_seen = True
             return cleaned
-        trial = Topic(**{name: cleaned.get(name, "") for name in QUERY_FIELDS})
-        self.dry_run = admin_views.dry_run(trial)
-        self.data = self.data.copy()
-        self.data[self.add_prefix("dry_run_of")] = fingerprint
+        if job.state == Job.State.DONE:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("dry_run_of")] = fingerprint
+            raise ValidationError(
+                _(
+                    "Check what this query matched over the last %(days)d days (below), "
+                    "then save again to keep it."
+                ),
+                params={"days": jobs.DRY_RUN_DAYS},
+            )
+        if job.state == Job.State.FAILED:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("dry_run_of")] = fingerprint
+            raise ValidationError(_("The dry run failed (below); save again to try again."))
         raise ValidationError(
-            _(
-                "Check what this query matched over the last %(days)d days (below), "
-                "then save again to keep it."
-            ),
-            params={"days": admin_views.DRY_RUN_DAYS},
+            _("A dry run of this query is %(state)s; reload the page to see it, then save again."),
+            params={"state": job.get_state_display().lower()},
         )
 
 
@@ -277,6 +347,16 @@ class TopicAdmin(admin.ModelAdmin):
     def today_view(self, request):
         return admin_views.today_view(request, self)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if form.dry_run_seen:
+            obj.query_checked = True
+        super().save_model(request, obj, form, change)
+
     def get_queryset(self, request):
         return admin_views.topics_with_last_run().annotate(
             paper_count=Count("topic_papers", distinct=True)
@@ -284,7 +364,11 @@ class TopicAdmin(admin.ModelAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         adminform = context.get("adminform")
-        context["dry_run"] = getattr(adminform.form, "dry_run", None) if adminform else None
+        context["dry_run_job"] = getattr(adminform.form, "dry_run_job", None) if adminform else None
+        if obj is not None:
+            context["topic_jobs"] = list(
+                obj.jobs.recent().select_related("topic", "created_by")[: admin_views.JOBS_SHOWN]
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("papers"), ordering="paper_count")
@@ -311,9 +395,13 @@ class TopicAdmin(admin.ModelAdmin):
     def run_now(self, request, queryset):
         count = 0
         for topic in queryset:
-            tasks.fetch_topic.delay(topic.pk)
+            tasks.queue_job(Job.Kind.FETCH, topic=topic, user=request.user)
             count += 1
-        self.message_user(request, _("Queued %d topic(s).") % count, messages.SUCCESS)
+        self.message_user(
+            request,
+            _("Queued %d topic(s); the Today page and each topic's page show how it goes.") % count,
+            messages.SUCCESS,
+        )
 
 
 # Papers
@@ -323,8 +411,8 @@ class SummaryInline(admin.StackedInline):
     model = Summary
     form = SummaryForm
     extra = 0
-    fields = ("language", "lock_info", "compare", "warnings", *SUMMARY_EDIT_FIELDS)
-    readonly_fields = ("lock_info", "compare", "warnings")
+    fields = ("language", "lock_info", "compare", "warning_list", *SUMMARY_EDIT_FIELDS)
+    readonly_fields = ("lock_info", "compare", "warning_list")
 
     def get_queryset(self, request):
         # The inline shows str(summary), which names the paper.
@@ -340,6 +428,10 @@ class SummaryInline(admin.StackedInline):
     @admin.display(description=_("compare"))
     def compare(self, summary: Summary) -> str:
         return compare_link(summary)
+
+    @admin.display(description=_("warnings"))
+    def warning_list(self, summary: Summary) -> str:
+        return warning_list(summary)
 
 
 class FigureInlineFormSet(forms.BaseInlineFormSet):
@@ -522,6 +614,71 @@ class PaperAdmin(SimpleHistoryAdmin):
             public,
         )
 
+    def get_urls(self):
+        extra = [
+            path(
+                "<path:object_id>/arxiv-change/<str:field>/",
+                self.admin_site.admin_view(self.arxiv_change_view),
+                name="papers_paper_arxiv_change",
+            )
+        ]
+        return extra + super().get_urls()
+
+    def arxiv_change_view(self, request, object_id, field):
+        """The editor's decision on arXiv's new text of a field they corrected: take or keep."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        paper = get_object_or_404(Paper, pk=object_id)
+        if not self.has_change_permission(request, paper):
+            raise PermissionDenied
+        if field in paper.arxiv_changes:
+            take = "take" in request.POST
+            paper.settle_arxiv_change(field, take=take)
+            paper._change_reason = f"arXiv's new {field} {'taken' if take else 'declined'}"
+            paper.save()
+            self.message_user(
+                request,
+                _("Took arXiv's new text.") if take else _("Kept your correction."),
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(reverse("admin:papers_paper_change", args=[paper.pk]))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["arxiv_changes"] = [
+                {
+                    "label": Paper._meta.get_field(name).verbose_name,
+                    "yours": admin_views.as_text(getattr(obj, name)),
+                    "arxiv": admin_views.as_text(obj.arxiv_values.get(name)),
+                    "url": reverse("admin:papers_paper_arxiv_change", args=[obj.pk, name]),
+                }
+                for name in obj.arxiv_changes
+            ]
+            context["paper_jobs"] = list(
+                obj.jobs.recent().select_related("topic", "created_by")[: admin_views.JOBS_SHOWN]
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        """An editor's changes stand: corrected fields and tag changes are recorded, so later
+        fetches, new versions and imports leave them alone."""
+        if change:
+            obj.record_edits(
+                {
+                    name: form.initial.get(name)
+                    for name in form.changed_data
+                    if name in CORRECTABLE_FIELDS
+                }
+            )
+            if "tags" in form.changed_data:
+                obj.record_tag_edits(
+                    Paper.objects.get(pk=obj.pk).tags.names(), form.cleaned_data["tags"]
+                )
+        if "status" in form.changed_data:
+            obj.set_status(obj.status)
+        else:
+            super().save_model(request, obj, form, change)
+
     def save_formset(self, request, form, formset, change):
         if formset.model is Summary:
             for inline_form in formset.forms:
@@ -532,10 +689,7 @@ class PaperAdmin(SimpleHistoryAdmin):
     def set_status(self, request, queryset, status: str) -> int:
         count = 0
         for paper in queryset:
-            paper.status = status
-            if status != Status.PUBLISHED:
-                paper.published_at = None
-            paper.save()
+            paper.set_status(status)
             count += 1
         return count
 
@@ -554,32 +708,31 @@ class PaperAdmin(SimpleHistoryAdmin):
         count = self.set_status(request, queryset, Status.HIDDEN)
         self.message_user(request, _("Hid %d paper(s).") % count, messages.SUCCESS)
 
+    def queue_paper_job(self, request, kind: str, queryset, **params) -> None:
+        papers = list(queryset)
+        tasks.queue_job(kind, papers=papers, params=params, user=request.user)
+        self.message_user(
+            request,
+            _(
+                "Queued for %(count)d paper(s): the Today page and each paper's page show "
+                "how it goes."
+            )
+            % {"count": len(papers)},
+            messages.SUCCESS,
+        )
+
     @admin.action(
         description=_("Retry the pipeline (download, extract, summarize)"), permissions=["change"]
     )
     def retry(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        Paper.objects.filter(pk__in=ids).update(
-            state=Paper.State.FETCHED, attempts=0, next_attempt_at=None
-        )
-        for paper_id in ids:
-            transaction.on_commit(lambda pk=paper_id: tasks.process_paper.delay(pk))
-        self.message_user(
-            request, _("Queued %d paper(s) for processing.") % len(ids), messages.SUCCESS
-        )
-
-    def report_regenerated(self, request, done: int, errors: list[str]) -> None:
-        self.message_user(request, _("Regenerated the summaries of %d paper(s).") % done)
-        for error in errors:
-            self.message_user(request, _("Failed: %s") % error, messages.ERROR)
+        self.queue_paper_job(request, Job.Kind.RETRY, queryset)
 
     @admin.action(
         description=_("Regenerate summaries (editors' corrections are kept)"),
         permissions=["change"],
     )
     def regenerate_summaries(self, request, queryset):
-        done, errors = pipeline.regenerate_summaries(queryset, discard_locks=False)
-        self.report_regenerated(request, done, errors)
+        self.queue_paper_job(request, Job.Kind.REGENERATE, queryset, discard_locks=False)
 
     @admin.action(
         description=_("Regenerate summaries, DISCARDING editors' corrections (asks first)"),
@@ -587,8 +740,7 @@ class PaperAdmin(SimpleHistoryAdmin):
     )
     def regenerate_discarding_locks(self, request, queryset):
         if request.POST.get("confirm") == "yes":
-            done, errors = pipeline.regenerate_summaries(queryset, discard_locks=True)
-            self.report_regenerated(request, done, errors)
+            self.queue_paper_job(request, Job.Kind.REGENERATE, queryset, discard_locks=True)
             return None
         papers = list(
             queryset.prefetch_related(
@@ -644,7 +796,9 @@ class SummaryAdmin(SimpleHistoryAdmin):
         "tokens",
         "duration_ms",
         "source",
-        "warnings",
+        "warning_list",
+        "request_sent",
+        "paper_version",
     )
     fieldsets = (
         (None, {"fields": ("paper", "language", "lock_info", "compare", "reports")}),
@@ -653,11 +807,15 @@ class SummaryAdmin(SimpleHistoryAdmin):
         (
             _("Provenance"),
             {
-                "classes": ("collapse",),
+                "description": _(
+                    "How the machine wrote this summary: its warnings and the exact request."
+                ),
                 "fields": (
+                    "warning_list",
+                    "request_sent",
                     "stale",
                     "locked",
-                    "warnings",
+                    "paper_version",
                     "backend",
                     "model",
                     "prompt_version",
@@ -763,9 +921,22 @@ class SummaryAdmin(SimpleHistoryAdmin):
     def compare(self, summary: Summary) -> str:
         return compare_link(summary)
 
+    @admin.display(description=_("warnings"))
+    def warning_list(self, summary: Summary) -> str:
+        return warning_list(summary)
+
+    @admin.display(description=_("request sent"))
+    def request_sent(self, summary: Summary) -> str:
+        return request_sent(summary)
+
     def save_model(self, request, obj, form, change):
+        """Also on a revert from the history: text for an older paper version stays stale, unless
+        the editor cleared "stale" here (reviewed it for the present version)."""
         if change:
             lock_if_edited(form, obj, request.user)
+        if "stale" in form.changed_data and not obj.stale:
+            obj.mark_current()
+        obj.settle_staleness()
         super().save_model(request, obj, form, change)
 
 
@@ -974,28 +1145,35 @@ class DigestAdmin(SimpleHistoryAdmin):
             _("preview"),
         )
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        request._reverting_to = version_id
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def save_model(self, request, obj, form, change):
-        obj._status_before = form.initial.get("status") if change else None
+        """Status changes go through Digest.set_status (papers follow) after the papers are
+        saved; the one history record of the save is made at the end, with the papers in order."""
+        version_id = getattr(request, "_reverting_to", None)
+        if version_id is not None:
+            record = get_object_or_404(Digest.history.model, pk=obj.pk, history_id=version_id)
+            Digest.objects.get(pk=obj.pk).restore(record)
+            return
+        obj._status_wanted = obj.status
+        if change:
+            obj.status = Digest.objects.values_list("status", flat=True).get(pk=obj.pk)
+        obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
+        del obj.skip_history_when_saving
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         digest = form.instance
-        new_papers = form.cleaned_data.get("add_papers") or []
-        if new_papers:
-            have = set(digest.entries.values_list("paper_id", flat=True))
-            position = max(digest.entries.values_list("position", flat=True), default=-1) + 1
-            for paper in new_papers:
-                if paper.pk not in have:
-                    DigestEntry.objects.create(digest=digest, paper=paper, position=position)
-                    position += 1
-        before = getattr(digest, "_status_before", None)
-        if "_publish" in request.POST or (
-            digest.status == Status.PUBLISHED and before != Status.PUBLISHED
-        ):
-            digest.publish()
-        elif before == Status.PUBLISHED and digest.status != Status.PUBLISHED:
-            digest.unpublish(digest.status)
+        digest.renumber()
+        digest.add_papers(form.cleaned_data.get("add_papers") or [])
+        status = Status.PUBLISHED if "_publish" in request.POST else digest._status_wanted
+        if status != digest.status or status == Status.PUBLISHED:
+            digest.set_status(status)
+        else:
+            digest.save()
 
     def response_change(self, request, obj):
         if "_publish" in request.POST:
@@ -1024,7 +1202,7 @@ class DigestAdmin(SimpleHistoryAdmin):
     def unpublish(self, request, queryset):
         count = 0
         for digest in queryset:
-            digest.unpublish()
+            digest.withdraw()
             count += 1
         self.message_user(request, _("Unpublished %d digest(s).") % count, messages.SUCCESS)
 
@@ -1032,7 +1210,7 @@ class DigestAdmin(SimpleHistoryAdmin):
     def hide(self, request, queryset):
         count = 0
         for digest in queryset:
-            digest.unpublish(Status.HIDDEN)
+            digest.withdraw(Status.HIDDEN)
             count += 1
         self.message_user(request, _("Hid %d digest(s).") % count, messages.SUCCESS)
 
@@ -1164,3 +1342,19 @@ if admin.site.is_registered(TaggitTag):
     admin.site.unregister(TaggitTag)
 
 # Subscribers, subscriptions, mail sends and the pause switch.
+
+
+@admin.register(Job)
+class JobAdmin(admin.ModelAdmin):
+    """Editors' slow work as the workers did it: read only."""
+
+    list_display = ("created_at", "kind", "topic", "state", "done", "total", "created_by", "error")
+    list_filter = ("state", "kind")
+    list_select_related = ("topic", "created_by")
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

@@ -1,5 +1,5 @@
-"""Extra pages inside the editors' admin: the "today" dashboard, a digest's preview, a summary's
-machine text next to the current one, and the dry run of a topic's query.
+"""Extra pages inside the editors' admin: the "today" dashboard, a digest's preview, and a
+summary's machine text next to the current one.
 
 The views are wired by the model admins in papers/admin.py (`get_urls`), wrapped in
 `admin_site.admin_view`, so only logged-in staff reach them.
@@ -24,6 +24,7 @@ from papers.models import (
     Digest,
     DigestEntry,
     ErrorReport,
+    Job,
     Paper,
     PipelineRun,
     Status,
@@ -31,7 +32,6 @@ from papers.models import (
     Topic,
     TopicPaper,
 )
-from papers.sources import arxiv_api
 
 WAITING = (Status.DRAFT, Status.REVIEW)
 # A run still "running" after this long was killed or hangs.
@@ -40,8 +40,8 @@ STALLED_RUN = dt.timedelta(hours=2)
 STALLED_TOPIC = dt.timedelta(hours=48)
 PAPERS_PER_TOPIC = 10
 RUNS_PER_TOPIC = 3
-DRY_RUN_DAYS = 7
-DRY_RUN_MAX = 100
+JOBS_SHOWN = 10
+ARXIV_CHANGES_SHOWN = 20
 
 
 def run_health(
@@ -134,6 +134,12 @@ def today(now: dt.datetime | None = None) -> dict:
     return {
         "topic_days": ordered,
         "open_reports": ErrorReport.objects.filter(resolved=False).count(),
+        "jobs": list(Job.objects.recent().select_related("topic", "created_by")[:JOBS_SHOWN]),
+        "arxiv_changes": list(
+            Paper.objects.with_arxiv_changes()
+            .only("id", "arxiv_id", "title", "arxiv_changes")
+            .order_by("-updated_at")[:ARXIV_CHANGES_SHOWN]
+        ),
         "now": now,
     }
 
@@ -237,31 +243,3 @@ def summary_compare_view(request: HttpRequest, object_id: str, model_admin) -> H
         "can_revert": machine is not None and model_admin.has_change_permission(request, summary),
     }
     return TemplateResponse(request, "admin/papers/summary/compare.html", context)
-
-
-@dataclass
-class DryRun:
-    """What a topic's query matched over the last days; nothing is stored."""
-
-    since: dt.datetime
-    papers: list[arxiv_api.PaperData] = field(default_factory=list)
-    known_ids: set[str] = field(default_factory=set)
-    error: str = ""
-    capped: bool = False
-
-
-def dry_run(topic: Topic, days: int = DRY_RUN_DAYS, limit: int = DRY_RUN_MAX) -> DryRun:
-    """Ask arXiv (politely, through search_topic) what `topic`'s query matches, storing nothing."""
-    result = DryRun(since=timezone.now() - dt.timedelta(days=days))
-    try:
-        for data in arxiv_api.search_topic(topic, result.since, limit):
-            result.papers.append(data)
-    except arxiv_api.ArxivUnavailable as exc:
-        result.error = str(exc) or exc.__class__.__name__
-    result.capped = len(result.papers) >= limit
-    ids = [p.arxiv_id for p in result.papers]
-    if ids:
-        result.known_ids = set(
-            Paper.objects.filter(arxiv_id__in=ids).values_list("arxiv_id", flat=True)
-        )
-    return result
