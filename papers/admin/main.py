@@ -1154,7 +1154,7 @@ class DigestAdmin(SimpleHistoryAdmin):
         saved; the one history record of the save is made at the end, with the papers in order."""
         version_id = getattr(request, "_reverting_to", None)
         if version_id is not None:
-            record = get_object_or_404(Digest.history.model, pk=obj.pk, history_id=version_id)
+            record = get_object_or_404(Digest.history.model, id=obj.pk, history_id=version_id)
             Digest.objects.get(pk=obj.pk).restore(record)
             return
         obj._status_wanted = obj.status
