@@ -253,3 +253,28 @@ def test_the_summary_page_shows_the_request_sent_and_warnings_as_a_list(editor_c
     assert "<li>link &#x27;https://x.example&#x27; not found in the paper&#x27;s text</li>" in html
     assert "You summarize &lt;papers&gt;." in html and "Title: Heads" in html
     assert "test-model" in html
+
+
+def test_a_paused_imported_topic_is_made_active_only_after_a_dry_run(editor_client, fake_arxiv):
+    from django_celery_beat.models import PeriodicTask
+
+    topic = make_topic("元宇宙/虚拟人", active=False, query_checked=False)
+    assert not PeriodicTask.objects.filter(task="papers.fetch_topic").exists()
+    url = reverse("admin:papers_topic_change", args=[topic.pk])
+    data = form_fields(editor_client.get(url), "topic_form")
+    data["description"] = "Described, still paused."
+    assert editor_client.post(url, data).status_code == 302  # no dry run needed to stay paused
+
+    data = form_fields(editor_client.get(url), "topic_form")
+    data["active"] = "on"
+    first = editor_client.post(url, data)
+    assert (
+        first.status_code == 200 and "A dry run of this query is queued" in first.content.decode()
+    )
+    run_queued_jobs()
+    second = editor_client.post(url, form_fields(first, "topic_form"))
+    assert second.status_code == 200 and "papers matched" in second.content.decode()
+    assert editor_client.post(url, form_fields(second, "topic_form")).status_code == 302
+    topic.refresh_from_db()
+    assert topic.active and topic.query_checked
+    assert PeriodicTask.objects.get(task="papers.fetch_topic").enabled

@@ -527,11 +527,23 @@ class PaperAdmin(SimpleHistoryAdmin):
         "created_at",
         "updated_at",
         "links",
+        "corrections",
     )
     fieldsets = (
         (
             None,
-            {"fields": ("arxiv_id", "links", "title", "status", "tags", "abstract", "comment")},
+            {
+                "fields": (
+                    "arxiv_id",
+                    "links",
+                    "corrections",
+                    "title",
+                    "status",
+                    "tags",
+                    "abstract",
+                    "comment",
+                )
+            },
         ),
         (
             _("Metadata"),
@@ -613,6 +625,20 @@ class PaperAdmin(SimpleHistoryAdmin):
             paper.pdf_url,
             public,
         )
+
+    @admin.display(description=_("editors' corrections"))
+    def corrections(self, paper: Paper) -> str:
+        """What fetches leave alone on this paper."""
+        if not (paper.edited_fields or paper.removed_tags):
+            return _("None: arXiv's text is shown")
+        labels = [
+            str(Paper._meta.get_field(name).verbose_name) if name != "tags" else str(_("tags"))
+            for name in paper.edited_fields
+        ]
+        items = [(_("Corrected"), ", ".join(labels))] if labels else []
+        if paper.removed_tags:
+            items.append((_("Tags removed"), ", ".join(paper.removed_tags)))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", items))
 
     def get_urls(self):
         extra = [

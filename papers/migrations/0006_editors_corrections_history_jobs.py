@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 from django.conf import settings
+from django.contrib.auth.management import create_permissions
 from django.db import migrations, models
 
 
@@ -14,6 +15,22 @@ def summaries_written_for_present_versions(apps, schema_editor):
             Paper.objects.filter(pk=models.OuterRef("paper_id")).values("version")[:1]
         )
     )
+
+
+def editors_see_jobs(apps, schema_editor):
+    """Editors see the jobs they and others started (the workers write them)."""
+    app_config = apps.get_app_config("papers")
+    app_config.models_module = True
+    create_permissions(app_config, apps=apps, verbosity=0)
+    app_config.models_module = None
+    Group = apps.get_model("auth", "Group")
+    Permission = apps.get_model("auth", "Permission")
+    view_job = Permission.objects.filter(
+        content_type__app_label="papers", codename="view_job"
+    ).first()
+    group = Group.objects.filter(name="Editors").first()
+    if group is not None and view_job is not None:
+        group.permissions.add(view_job)
 
 
 class Migration(migrations.Migration):
@@ -118,4 +135,5 @@ class Migration(migrations.Migration):
             },
         ),
         migrations.RunPython(summaries_written_for_present_versions, migrations.RunPython.noop),
+        migrations.RunPython(editors_see_jobs, migrations.RunPython.noop),
     ]
