@@ -731,6 +731,11 @@ class Digest(models.Model):
                 changed.append(entry)
                 result.moved.add(paper_id)
         DigestEntry.objects.bulk_update(changed, ["position"])
+        if result.added and self.is_published:  # a published digest shows all its papers
+            for paper in Paper.objects.filter(pk__in=result.added).exclude(
+                status__in=[Status.PUBLISHED, Status.HIDDEN]
+            ):
+                paper.set_status(Status.PUBLISHED)
         if result.changed:
             self.save()
         return result

@@ -343,3 +343,13 @@ def test_regeneration_and_retry_jobs_report_each_paper(fake_llm, settings):
     job.refresh_from_db()
     assert job.state == Job.State.DONE
     assert [arxiv_id for arxiv_id, _ in job.result["failed"]] == [paper.arxiv_id]
+
+
+def test_a_paper_added_to_a_published_digest_is_published_with_it():
+    topic = make_topic()
+    shown = make_paper(status=Status.PUBLISHED)
+    digest = make_digest(topic, [shown], status=Status.PUBLISHED)
+    added, hidden = make_paper(status=Status.DRAFT), make_paper(status=Status.HIDDEN)
+    digest.add_papers([added, hidden])
+    statuses = dict(Paper.objects.values_list("pk", "status"))
+    assert statuses[added.pk] == Status.PUBLISHED and statuses[hidden.pk] == Status.HIDDEN

@@ -307,12 +307,26 @@ class TopicAdmin(admin.ModelAdmin):
         "paper_count",
         "last_run",
     )
-    list_filter = ("active", "language", "auto_publish")
+    list_filter = ("active", "query_checked", "language", "auto_publish")
     search_fields = ("name", "slug", "query")
+    readonly_fields = ("query_checked",)
     prepopulated_fields = {"slug": ("name",)}
     actions = ("run_now",)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "description", "language", "active", "auto_publish")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "slug",
+                    "description",
+                    "language",
+                    "active",
+                    "query_checked",
+                    "auto_publish",
+                )
+            },
+        ),
         (
             _("arXiv query"),
             {
@@ -1098,6 +1112,7 @@ class DigestAdmin(SimpleHistoryAdmin):
     search_fields = ("title", "topic__name")
     list_select_related = ("topic",)
     inlines = (DigestEntryInline,)
+    history_list_display = ("status", "paper_order")
     actions = ("publish", "unpublish", "hide", export_digests_action)
     fields = ("topic", "date", "title", "status", "intro", "add_papers", "cover")
 
@@ -1195,9 +1210,10 @@ class DigestAdmin(SimpleHistoryAdmin):
         digest = form.instance
         digest.renumber()
         digest.add_papers(form.cleaned_data.get("add_papers") or [])
-        status = Status.PUBLISHED if "_publish" in request.POST else digest._status_wanted
-        if status != digest.status or status == Status.PUBLISHED:
-            digest.set_status(status)
+        if "_publish" in request.POST:
+            digest.publish()
+        elif digest._status_wanted != digest.status:
+            digest.set_status(digest._status_wanted)
         else:
             digest.save()
 
