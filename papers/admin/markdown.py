@@ -1,7 +1,7 @@
 """Admin pieces for Markdown digests: an upload page that imports posts, and an export action.
 
-Wired in papers/admin.py: the view through `admin.site.admin_view` at URL name
-`admin:papers_digest_import`, the action on the Digest admin.
+Wired in papers/admin/digests.py: the view as an extra page of the digest admin at URL name
+`admin:papers_digest_import`, the action on the digest admin.
 """
 
 import io
@@ -80,8 +80,8 @@ class ImportDigestForm(forms.Form):
 
 
 @staff_member_required
-def import_digest_view(request: HttpRequest) -> HttpResponse:
-    """Upload posts and show what the import did, one row per file."""
+def import_digest_view(request: HttpRequest, model_admin=None) -> HttpResponse:
+    """Upload posts and show what the import did, one row per file (served by the digest admin)."""
     if not request.user.has_perm("papers.add_digest"):
         raise PermissionDenied
     reports = []

@@ -11,10 +11,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from papers.admin.common import NoAdding
 from papers.models import MailSend, MailSettings, Subscriber, Subscription
 
 
-class SubscriptionInline(admin.TabularInline):
+class SubscriptionInline(NoAdding, admin.TabularInline):
     model = Subscription
     fields = ("topic", "tag", "frequency", "confirmed_at", "created_at")
     readonly_fields = fields
@@ -22,12 +23,9 @@ class SubscriptionInline(admin.TabularInline):
     can_delete = True
     show_change_link = True
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(NoAdding, admin.ModelAdmin):
     list_display = (
         "masked_email",
         "subscription_count",
@@ -50,23 +48,13 @@ class SubscriberAdmin(admin.ModelAdmin):
         "last_error",
         "created_at",
     )
-    readonly_fields = (
-        "masked_email",
-        "confirmed_at",
-        "failures",
-        "disabled_at",
-        "last_error",
-        "created_at",
-    )
+    readonly_fields = fields
     inlines = [SubscriptionInline]
     actions = ("enable_again",)
     date_hierarchy = "created_at"
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(subscription_total=Count("subscriptions"))
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.display(description=_("address"))
     def masked_email(self, obj: Subscriber) -> str:
@@ -87,7 +75,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(NoAdding, admin.ModelAdmin):
     list_display = ("subscriber", "target_name", "frequency", "confirmed_at", "created_at")
     list_filter = ("frequency", ("confirmed_at", admin.EmptyFieldListFilter), "topic")
     list_select_related = ("subscriber", "topic", "tag")
@@ -98,15 +86,12 @@ class SubscriptionAdmin(admin.ModelAdmin):
     def target_name(self, obj: Subscription) -> str:
         return obj.target_name
 
-    def has_add_permission(self, request) -> bool:
-        return False
-
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
 
 @admin.register(MailSend)
-class MailSendAdmin(admin.ModelAdmin):
+class MailSendAdmin(NoAdding, admin.ModelAdmin):
     list_display = (
         "key",
         "subscriber",
@@ -141,9 +126,6 @@ class MailSendAdmin(admin.ModelAdmin):
     @admin.display(description=_("error"))
     def short_error(self, obj: MailSend) -> str:
         return obj.error[:80]
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     @admin.action(description=_("Send again now (failed or waiting ones)"), permissions=["change"])
     def retry_now(self, request, queryset):

@@ -1,0 +1,419 @@
+"""Papers: the paper page with its summaries, figures and topics inline, the paper list, the
+actions that publish, hide, retry and regenerate, and the figure admin."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from papers import tasks
+from papers.admin.common import (
+    ExtraPagesMixin,
+    NoAdding,
+    as_lines,
+    change_each,
+    change_url,
+    figure_link,
+    thumbnail,
+)
+from papers.admin.summaries import (
+    SUMMARY_EDIT_FIELDS,
+    SummaryForm,
+    SummaryPanels,
+    lock_if_edited,
+)
+from papers.admin.today import JOBS_SHOWN
+from papers.models import CORRECTABLE_FIELDS, Figure, Job, Paper, Status, Summary, TopicPaper
+
+
+class SummaryInline(SummaryPanels, admin.StackedInline):
+    model = Summary
+    form = SummaryForm
+    extra = 0
+    fields = ("language", "lock_info", "compare", "warning_list", *SUMMARY_EDIT_FIELDS)
+    readonly_fields = ("lock_info", "compare", "warning_list")
+
+    def get_queryset(self, request):
+        # The inline shows str(summary), which names the paper.
+        return super().get_queryset(request).select_related("paper", "locked_by")
+
+
+class FigureInlineFormSet(forms.BaseInlineFormSet):
+    """Orders stay unique per paper (the formset refuses duplicates); a swap is saved in two
+    passes so it never trips the database constraint."""
+
+    def save(self, commit=True):
+        if commit:
+            self.park_moved_figures()
+        return super().save(commit)
+
+    def park_moved_figures(self) -> None:
+        """First pass: move figures whose order changes (or that go) out of the way."""
+        moving = [
+            form.instance.pk
+            for form in self.initial_forms
+            if form.instance.pk and ("order" in form.changed_data or self._should_delete_form(form))
+        ]
+        for pk in moving:
+            Figure.objects.filter(pk=pk).update(order=1_000_000 + pk)
+
+
+class FigureInline(NoAdding, admin.TabularInline):
+    """Figures come from the PDF; editors hide, reorder and caption them."""
+
+    model = Figure
+    formset = FigureInlineFormSet
+    extra = 0
+    fields = ("preview", "order", "page", "caption", "hidden")
+    readonly_fields = ("preview",)
+    ordering = ("order", "id")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("paper")
+
+    @admin.display(description=_("figure"))
+    def preview(self, figure: Figure) -> str:
+        return figure_link(figure)
+
+
+class TopicPaperInline(NoAdding, admin.TabularInline):
+    model = TopicPaper
+    extra = 0
+    fields = ("topic", "matched_terms", "first_seen")
+    readonly_fields = ("topic", "matched_terms", "first_seen")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("topic", "paper")
+
+
+def arxiv_change_view(request, object_id: str, field: str, model_admin):
+    """The editor's decision on arXiv's new text of a field they corrected: take or keep."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    paper = get_object_or_404(Paper, pk=object_id)
+    if not model_admin.has_change_permission(request, paper):
+        raise PermissionDenied
+    if field in paper.arxiv_changes:
+        take = "take" in request.POST
+        paper.settle_arxiv_change(field, take=take)
+        paper._change_reason = f"arXiv's new {field} {'taken' if take else 'declined'}"
+        paper.save()
+        model_admin.message_user(
+            request,
+            _("Took arXiv's new text.") if take else _("Kept your correction."),
+            messages.SUCCESS,
+        )
+    return HttpResponseRedirect(change_url("paper", paper.pk))
+
+
+@admin.register(Paper)
+class PaperAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
+    list_display = (
+        "arxiv_id",
+        "short_title",
+        "status",
+        "state",
+        "topic_names",
+        "summary_flags",
+        "version",
+        "published",
+    )
+    list_display_links = ("arxiv_id", "short_title")
+    list_editable = ("status",)
+    list_filter = ("status", "state", "topics", "primary_category")
+    search_fields = ("arxiv_id", "title", "authors_text")
+    date_hierarchy = "published"
+    inlines = (SummaryInline, FigureInline, TopicPaperInline)
+    actions = (
+        "publish",
+        "send_to_review",
+        "hide",
+        "retry",
+        "regenerate_summaries",
+        "regenerate_discarding_locks",
+    )
+    readonly_fields = (
+        "arxiv_id",
+        "versions_seen",
+        "title_raw",
+        "state",
+        "last_error",
+        "attempts",
+        "next_attempt_at",
+        "page_count",
+        "created_at",
+        "updated_at",
+        "links",
+        "corrections",
+    )
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    "arxiv_id",
+                    "links",
+                    "corrections",
+                    "title",
+                    "status",
+                    "tags",
+                    "abstract",
+                    "comment",
+                )
+            },
+        ),
+        (
+            _("Metadata"),
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "version",
+                    "versions_seen",
+                    "authors",
+                    "journal_ref",
+                    "doi",
+                    "primary_category",
+                    "categories",
+                    "published",
+                    "updated",
+                    "abs_url",
+                    "pdf_url",
+                    "license",
+                    "content_permission",
+                ),
+            },
+        ),
+        (
+            _("Pipeline"),
+            {
+                "fields": (
+                    "state",
+                    "last_error",
+                    "attempts",
+                    "next_attempt_at",
+                    "page_count",
+                    "affiliations",
+                    "title_raw",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+
+    extra_pages = (
+        (
+            "<path:object_id>/arxiv-change/<str:field>/",
+            arxiv_change_view,
+            "papers_paper_arxiv_change",
+        ),
+    )
+
+    def get_queryset(self, request):
+        summaries = Summary.objects.only("id", "paper_id", "language", "locked", "stale")
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related("topics", Prefetch("summaries", queryset=summaries))
+        )
+
+    @admin.display(description=_("title"), ordering="title")
+    def short_title(self, paper: Paper) -> str:
+        return paper.title[:90]
+
+    @admin.display(description=_("topics"))
+    def topic_names(self, paper: Paper) -> str:
+        return ", ".join(topic.name for topic in paper.topics.all())
+
+    @admin.display(description=_("summary"))
+    def summary_flags(self, paper: Paper) -> str:
+        parts = []
+        for summary in paper.summaries.all():
+            flags = [summary.language]
+            if summary.locked:
+                flags.append(str(_("locked")))
+            if summary.stale:
+                flags.append(str(_("stale")))
+            parts.append(" ".join(flags))
+        return "; ".join(parts) or "-"
+
+    @admin.display(description=_("links"))
+    def links(self, paper: Paper) -> str:
+        public = ""
+        if paper.pk and paper.is_published:
+            public = format_html(
+                ' · <a href="{}">{}</a>', paper.get_absolute_url(), _("public page")
+            )
+        return format_html(
+            '<a href="{}" rel="noopener">arXiv</a> · <a href="{}" rel="noopener">PDF</a>{}',
+            paper.abs_url,
+            paper.pdf_url,
+            public,
+        )
+
+    @admin.display(description=_("editors' corrections"))
+    def corrections(self, paper: Paper) -> str:
+        """What fetches and imports leave alone on this paper."""
+        if not (paper.edited_fields or paper.removed_tags):
+            return _("None: arXiv's text is shown")
+        labels = [str(Paper._meta.get_field(name).verbose_name) for name in paper.edited_fields]
+        items = [(_("Corrected"), ", ".join(labels))] if labels else []
+        if paper.removed_tags:
+            items.append((_("Tags removed"), ", ".join(paper.removed_tags)))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", items))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["arxiv_changes"] = [
+                {
+                    "label": Paper._meta.get_field(name).verbose_name,
+                    "yours": as_lines(getattr(obj, name)),
+                    "arxiv": as_lines(obj.arxiv_values.get(name)),
+                    "url": reverse("admin:papers_paper_arxiv_change", args=[obj.pk, name]),
+                }
+                for name in obj.arxiv_changes
+            ]
+            context["paper_jobs"] = list(
+                obj.jobs.recent().select_related("topic", "created_by")[:JOBS_SHOWN]
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request, obj, form, change):
+        """An editor's changes stand: corrected fields and tag changes are recorded, so later
+        fetches, new versions and imports leave them alone; status goes through set_status."""
+        if change:
+            obj.record_edits(
+                {
+                    name: form.initial.get(name)
+                    for name in form.changed_data
+                    if name in CORRECTABLE_FIELDS
+                }
+            )
+            if "tags" in form.changed_data:
+                obj.record_tag_edits(
+                    Paper.objects.get(pk=obj.pk).tags.names(), form.cleaned_data["tags"]
+                )
+        if "status" in form.changed_data:
+            obj.set_status(obj.status)
+        else:
+            super().save_model(request, obj, form, change)
+
+    def save_formset(self, request, form, formset, change):
+        if formset.model is Summary:
+            for inline_form in formset.forms:
+                if inline_form.instance.pk and inline_form.has_changed():
+                    lock_if_edited(inline_form, inline_form.instance, request.user)
+        super().save_formset(request, form, formset, change)
+
+    def set_status(self, request, queryset, status: str, message: str) -> None:
+        change_each(self, request, queryset, lambda paper: paper.set_status(status), message)
+
+    @admin.action(description=_("Publish"), permissions=["change"])
+    def publish(self, request, queryset):
+        self.set_status(request, queryset, Status.PUBLISHED, _("Published %d paper(s)."))
+
+    @admin.action(description=_("Send back to review (off the site)"), permissions=["change"])
+    def send_to_review(self, request, queryset):
+        self.set_status(request, queryset, Status.REVIEW, _("%d paper(s) are in review."))
+
+    @admin.action(description=_("Hide"), permissions=["change"])
+    def hide(self, request, queryset):
+        self.set_status(request, queryset, Status.HIDDEN, _("Hid %d paper(s)."))
+
+    def queue_paper_job(self, request, kind: str, queryset, **params) -> None:
+        """Slow work goes to the workers; the Today page and each paper's page show it."""
+        papers = list(queryset)
+        tasks.queue_job(kind, papers=papers, params=params, user=request.user)
+        self.message_user(
+            request,
+            _(
+                "Queued for %(count)d paper(s): the Today page and each paper's page show "
+                "how it goes."
+            )
+            % {"count": len(papers)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(
+        description=_("Retry the pipeline (download, extract, summarize)"), permissions=["change"]
+    )
+    def retry(self, request, queryset):
+        self.queue_paper_job(request, Job.Kind.RETRY, queryset)
+
+    @admin.action(
+        description=_("Regenerate summaries (editors' corrections are kept)"),
+        permissions=["change"],
+    )
+    def regenerate_summaries(self, request, queryset):
+        self.queue_paper_job(request, Job.Kind.REGENERATE, queryset, discard_locks=False)
+
+    @admin.action(
+        description=_("Regenerate summaries, DISCARDING editors' corrections (asks first)"),
+        permissions=["change"],
+    )
+    def regenerate_discarding_locks(self, request, queryset):
+        if request.POST.get("confirm") == "yes":
+            self.queue_paper_job(request, Job.Kind.REGENERATE, queryset, discard_locks=True)
+            return None
+        papers = list(
+            queryset.prefetch_related(
+                Prefetch(
+                    "summaries",
+                    queryset=Summary.objects.filter(locked=True).select_related("locked_by"),
+                    to_attr="locked_summaries",
+                )
+            )
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Discard the editors' corrections?"),
+            "opts": self.opts,
+            "papers": papers,
+            "locked_count": sum(len(p.locked_summaries) for p in papers),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "action": "regenerate_discarding_locks",
+        }
+        return TemplateResponse(request, "admin/papers/paper/regenerate_confirmation.html", context)
+
+
+@admin.register(Figure)
+class FigureAdmin(admin.ModelAdmin):
+    list_display = ("paper", "order", "page", "caption", "hidden", "preview")
+    list_filter = ("hidden",)
+    list_editable = ("hidden",)
+    search_fields = ("paper__arxiv_id", "caption")
+    list_select_related = ("paper",)
+    raw_id_fields = ("paper",)
+    actions = ("hide", "show")
+    # Crops live in private storage (no plain URL); they are shown through the figure views.
+    fields = ("paper", "large_preview", "order", "page", "caption", "hidden", "source_url")
+    readonly_fields = ("large_preview",)
+
+    @admin.display(description=_("image"))
+    def large_preview(self, figure: Figure) -> str:
+        return figure_link(figure, 300, 600)
+
+    @admin.display(description=_("figure"))
+    def preview(self, figure: Figure) -> str:
+        return thumbnail(figure, 60, 120)
+
+    def set_hidden(self, queryset, hidden: bool) -> None:
+        for figure in queryset:
+            figure.hidden = hidden
+            figure.save()
+
+    @admin.action(description=_("Hide from the site"), permissions=["change"])
+    def hide(self, request, queryset):
+        self.set_hidden(queryset, True)
+
+    @admin.action(description=_("Show on the site"), permissions=["change"])
+    def show(self, request, queryset):
+        self.set_hidden(queryset, False)

@@ -1,0 +1,148 @@
+"""The editors' Today page: the work editors started (jobs) and the papers where arXiv changed a
+field an editor had corrected; per topic, the digests to publish, the papers waiting for review,
+the failed ones and the last runs, with topics whose pipeline failed or stalled first.
+
+Served by the topic admin (`admin:papers_today`); the topic list shares `run_health`.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models.functions import RowNumber
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from papers.models import (
+    Digest,
+    ErrorReport,
+    Job,
+    Paper,
+    PipelineRun,
+    Status,
+    Topic,
+    TopicPaper,
+)
+
+WAITING = (Status.DRAFT, Status.REVIEW)
+# A run still "running" after this long was killed or hangs.
+STALLED_RUN = dt.timedelta(hours=2)
+# An active topic whose pipeline has not started for this long has stopped being scheduled.
+STALLED_TOPIC = dt.timedelta(hours=48)
+PAPERS_PER_TOPIC = 10
+RUNS_PER_TOPIC = 3
+JOBS_SHOWN = 10
+ARXIV_CHANGES_SHOWN = 20
+
+
+def run_health(
+    active: bool, status: str | None, started_at: dt.datetime | None, now: dt.datetime
+) -> str:
+    """ "failed", "stalled", "never" (an active topic with no run yet) or "ok" for a topic's last run."""
+    if started_at is None:
+        return "never" if active else "ok"
+    if status == PipelineRun.State.FAILED:
+        return "failed"
+    if status == PipelineRun.State.RUNNING and now - started_at > STALLED_RUN:
+        return "stalled"
+    if active and now - started_at > STALLED_TOPIC:
+        return "stalled"
+    return "ok"
+
+
+def topics_with_last_run():
+    """Topics annotated with their last run's status and start (two subqueries, one query)."""
+    runs = PipelineRun.objects.filter(topic=OuterRef("pk")).order_by("-started_at", "-pk")
+    return Topic.objects.annotate(
+        last_run_status=Subquery(runs.values("status")[:1]),
+        last_run_at=Subquery(runs.values("started_at")[:1]),
+    )
+
+
+@dataclass
+class TopicDay:
+    topic: Topic
+    health: str
+    waiting: list[Paper] = field(default_factory=list)
+    failed: list[Paper] = field(default_factory=list)
+    runs: list[PipelineRun] = field(default_factory=list)
+    digests: list[Digest] = field(default_factory=list)
+
+    @property
+    def needs_attention(self) -> bool:
+        return self.health in ("failed", "stalled")
+
+
+def _first_rows_per_topic(queryset, order_by: list, limit: int):
+    """At most `limit` rows per topic, in one query (a window function)."""
+    return queryset.annotate(
+        row=Window(RowNumber(), partition_by=F("topic_id"), order_by=order_by)
+    ).filter(row__lte=limit)
+
+
+def today(now: dt.datetime | None = None) -> dict:
+    """Everything the dashboard shows, in a fixed number of queries whatever the data size."""
+    now = now or timezone.now()
+    topics = list(
+        topics_with_last_run().annotate(
+            waiting_count=Count(
+                "topic_papers", filter=Q(topic_papers__paper__status__in=WAITING), distinct=True
+            ),
+            failed_count=Count(
+                "topic_papers",
+                filter=Q(topic_papers__paper__state=Paper.State.FAILED),
+                distinct=True,
+            ),
+        )
+    )
+    days = {
+        t.pk: TopicDay(t, run_health(t.active, t.last_run_status, t.last_run_at, now))
+        for t in topics
+    }
+    papers_by_list = (
+        ("waiting", Q(paper__status__in=WAITING), F("paper__published").desc(nulls_last=True)),
+        ("failed", Q(paper__state=Paper.State.FAILED), F("paper__updated_at").desc()),
+    )
+    for name, condition, newest_first in papers_by_list:
+        links = _first_rows_per_topic(
+            TopicPaper.objects.filter(condition).select_related("paper"),
+            [newest_first, F("pk").desc()],
+            PAPERS_PER_TOPIC,
+        )
+        for link in links:
+            getattr(days[link.topic_id], name).append(link.paper)
+    runs = _first_rows_per_topic(
+        PipelineRun.objects.all(), [F("started_at").desc(), F("pk").desc()], RUNS_PER_TOPIC
+    )
+    for run in runs:
+        days[run.topic_id].runs.append(run)
+    digests = Digest.objects.filter(status__in=WAITING).annotate(paper_count=Count("entries"))
+    for digest in digests.order_by("-date"):
+        days[digest.topic_id].digests.append(digest)
+    ordered = sorted(days.values(), key=lambda d: (not d.needs_attention, d.topic.name))
+    return {
+        "topic_days": ordered,
+        "open_reports": ErrorReport.objects.filter(resolved=False).count(),
+        "jobs": list(Job.objects.recent().select_related("topic", "created_by")[:JOBS_SHOWN]),
+        "arxiv_changes": list(
+            Paper.objects.with_arxiv_changes()
+            .only("id", "arxiv_id", "title", "arxiv_changes")
+            .order_by("-updated_at")[:ARXIV_CHANGES_SHOWN]
+        ),
+        "now": now,
+    }
+
+
+def today_view(request: HttpRequest, model_admin) -> HttpResponse:
+    if not model_admin.has_view_permission(request):
+        raise PermissionDenied
+    context = {
+        **model_admin.admin_site.each_context(request),
+        **today(),
+        "title": _("Today"),
+        "opts": model_admin.model._meta,
+    }
+    return TemplateResponse(request, "admin/papers/today.html", context)
