@@ -606,6 +606,9 @@ class Figure(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
+    caption_edited = models.BooleanField(
+        default=False, help_text=_("An editor corrected the caption; new extractions keep it")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

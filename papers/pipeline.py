@@ -325,7 +325,8 @@ def store_extraction(paper: Paper, path: Path, extraction) -> None:
             if field_file:
                 field_file.delete(save=False)
         figure.page = found.page
-        figure.caption = found.caption
+        if not figure.caption_edited:
+            figure.caption = found.caption
         figure.width = found.width
         figure.height = found.height
         figure.image.save(
@@ -401,7 +402,9 @@ class Regeneration:
         return lines
 
 
-def regenerate_summaries(papers, *, discard_locks: bool, progress=None) -> Regeneration:
+def regenerate_summaries(
+    papers, *, discard_locks: bool, progress: Callable[[], None] | None = None
+) -> Regeneration:
     """Rewrite the papers' summaries; locked ones are kept unless `discard_locks`."""
     report = Regeneration()
     for paper in papers:

@@ -353,3 +353,51 @@ def test_a_paper_added_to_a_published_digest_is_published_with_it():
     digest.add_papers([added, hidden])
     statuses = dict(Paper.objects.values_list("pk", "status"))
     assert statuses[added.pk] == Status.PUBLISHED and statuses[hidden.pk] == Status.HIDDEN
+
+
+def test_an_offline_summary_keeps_its_input():
+    paper = make_paper(topic=make_topic(), abstract="We study talking heads. It works.")
+    pipeline.summarize_paper(paper)
+    given = Summary.objects.get().request["input"]
+    assert given["title"] == paper.title and given["abstract"] == paper.abstract
+    assert given["full_text_chars"] == 0 and len(given["full_text_sha256"]) == 64
+
+
+def test_a_figure_an_editor_hid_or_captioned_keeps_it_after_a_new_extraction(tmp_path):
+    from types import SimpleNamespace
+
+    from tests.factories import png_bytes
+
+    paper = make_paper()
+    figure = make_figure(paper, order=1)
+    other = make_figure(paper, order=2)
+    figure.hidden = True
+    figure.save()
+    other.caption = "Figure 2: As the editor wrote it."
+    other.caption_edited = True
+    other.save()
+    pdf = tmp_path / "paper.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n")
+    found = [
+        SimpleNamespace(
+            order=order,
+            page=2,
+            caption=f"Figure {order}: Redrawn.",
+            width=40,
+            height=30,
+            image_format="png",
+            image=png_bytes(),
+            thumbnail=png_bytes(),
+        )
+        for order in (1, 2)
+    ]
+    extraction = SimpleNamespace(
+        page_count=3, text="Text.", first_page_text="Title", affiliations=[], figures=found
+    )
+
+    pipeline.store_extraction(paper, pdf, extraction)
+
+    figure.refresh_from_db()
+    other.refresh_from_db()
+    assert figure.caption == "Figure 1: Redrawn." and figure.hidden
+    assert other.caption == "Figure 2: As the editor wrote it." and not other.hidden

@@ -200,6 +200,8 @@ def test_a_digest_revert_in_the_admin_round_trips_status_and_papers(editor_clien
     assert set(Paper.objects.published().values_list("pk", flat=True)) == {b.pk, c.pk}
     published = digest.history.order_by("-history_id").first()
     assert published.paper_order == [c.arxiv_id, b.arxiv_id]
+    history = editor_client.get(reverse("admin:papers_digest_history", args=[digest.pk]))
+    assert history.status_code == 200 and c.arxiv_id in history.content.decode()
 
     # Revert to the draft through the history: status, papers and order come back, and the
     # papers leave the site with it.
@@ -278,3 +280,15 @@ def test_a_paused_imported_topic_is_made_active_only_after_a_dry_run(editor_clie
     topic.refresh_from_db()
     assert topic.active and topic.query_checked
     assert PeriodicTask.objects.get(task="papers.fetch_topic").enabled
+
+
+def test_a_caption_an_editor_corrects_is_marked_so_extractions_keep_it(editor_client):
+    from tests.factories import make_figure
+
+    figure = make_figure(make_paper(), order=1)
+    url = reverse("admin:papers_figure_change", args=[figure.pk])
+    data = form_fields(editor_client.get(url), "figure_form")
+    data["caption"] = "Figure 1: The editor's caption."
+    assert editor_client.post(url, data).status_code == 302
+    figure.refresh_from_db()
+    assert figure.caption_edited

@@ -307,10 +307,13 @@ class PaperAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
             super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is Summary:
-            for inline_form in formset.forms:
-                if inline_form.instance.pk and inline_form.has_changed():
-                    lock_if_edited(inline_form, inline_form.instance, request.user)
+        for inline_form in formset.forms:
+            if not (inline_form.instance.pk and inline_form.has_changed()):
+                continue
+            if formset.model is Summary:
+                lock_if_edited(inline_form, inline_form.instance, request.user)
+            elif formset.model is Figure and "caption" in inline_form.changed_data:
+                inline_form.instance.caption_edited = True
         super().save_formset(request, form, formset, change)
 
     def set_status(self, request, queryset, status: str, message: str) -> None:
@@ -404,6 +407,11 @@ class FigureAdmin(admin.ModelAdmin):
     @admin.display(description=_("figure"))
     def preview(self, figure: Figure) -> str:
         return thumbnail(figure, 60, 120)
+
+    def save_model(self, request, obj, form, change):
+        if "caption" in form.changed_data:
+            obj.caption_edited = True
+        super().save_model(request, obj, form, change)
 
     def set_hidden(self, queryset, hidden: bool) -> None:
         for figure in queryset:

@@ -42,6 +42,14 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name="figure",
+            name="caption_edited",
+            field=models.BooleanField(
+                default=False,
+                help_text="An editor corrected the caption; new extractions keep it",
+            ),
+        ),
+        migrations.AddField(
             model_name='historicaldigest',
             name='paper_order',
             field=models.JSONField(blank=True, default=list),
