@@ -401,3 +401,22 @@ def test_a_figure_an_editor_hid_or_captioned_keeps_it_after_a_new_extraction(tmp
     other.refresh_from_db()
     assert figure.caption == "Figure 1: Redrawn." and figure.hidden
     assert other.caption == "Figure 2: As the editor wrote it." and not other.hidden
+
+
+def test_the_regenerate_command_says_what_really_happened(fake_llm, settings):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    settings.SUMMARIZER = "openai"
+    paper = make_paper(topic=make_topic())
+    make_summary(paper)
+    for _ in range(3):
+        fake_llm.error(500, "the model is down")
+    out = StringIO()
+    with pytest.raises(CommandError, match="1 paper"):
+        call_command("regenerate_summaries", paper.arxiv_id, stdout=out)
+    printed = out.getvalue()
+    assert "Summaries written: 0 paper(s)." in printed
+    assert f"{paper.arxiv_id}: Summary (openai)" in printed and "HTTP 500" in printed
+    assert "Regenerated" not in printed
