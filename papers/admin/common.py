@@ -19,6 +19,8 @@ from papers.models import Figure
 admin.site.site_header = _("%(site)s: editors") % {"site": settings.SITE_NAME}
 admin.site.site_title = settings.SITE_NAME
 admin.site.index_title = _("Editors' desk")
+# The page gets the whole width; the models are one click away on the home page and breadcrumbs.
+admin.site.enable_nav_sidebar = False
 
 THUMBNAIL = '<img src="{}" alt="" loading="lazy" style="max-height:{}px;max-width:{}px">'
 
@@ -40,7 +42,10 @@ def change_url(model: str, pk) -> str:
 
 
 def item_text(item) -> str:
-    """One item of a JSON list as an editor reads it: a link as `label URL`, anything else as text."""
+    """One item of a JSON list as an editor reads it: a link as `label URL`, a person by name,
+    anything else as text."""
+    if isinstance(item, dict) and "name" in item and "url" not in item:
+        return item["name"]
     if isinstance(item, dict):
         return f"{item.get('label', '')} {item.get('url', '')}".strip()
     return str(item)
@@ -87,6 +92,54 @@ class LinesField(forms.Field):
 
     def parse_line(self, line: str):
         return line
+
+    def has_changed(self, initial, data) -> bool:
+        """Changed when the text an editor sees changed (so no spurious history rows)."""
+        try:
+            return self.prepare_value(self.to_python(data)) != self.prepare_value(initial or [])
+        except ValidationError:
+            return True
+
+
+class WordsField(LinesField):
+    """A JSON list of single words (arXiv categories), edited on one line, space-separated."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.TextInput(attrs={"size": 40}))
+        super().__init__(*args, **kwargs)
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return " ".join(str(word) for word in value)
+        return value or ""
+
+    def to_python(self, value):
+        if isinstance(value, list):
+            return value
+        return [word for word in re.split(r"[\s,;]+", value or "") if word]
+
+
+class AuthorsField(LinesField):
+    """Authors, one per line: the name, then `; affiliation` where one is known."""
+
+    def prepare_value(self, value):
+        if isinstance(value, list):
+            return "\n".join(self.author_line(author) for author in value)
+        return value or ""
+
+    @staticmethod
+    def author_line(author) -> str:
+        if not isinstance(author, dict):
+            return str(author)
+        name, affiliation = author.get("name", ""), author.get("affiliation", "")
+        return f"{name}; {affiliation}" if affiliation else name
+
+    def parse_line(self, line: str) -> dict:
+        name, _semicolon, affiliation = line.partition(";")
+        author = {"name": name.strip()}
+        if affiliation.strip():
+            author["affiliation"] = affiliation.strip()
+        return author
 
 
 class LinksField(LinesField):

@@ -5,6 +5,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Prefetch
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -13,11 +14,15 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
+from taggit.managers import TaggableManager
 
 from papers import tasks
 from papers.admin.common import (
+    AuthorsField,
     ExtraPagesMixin,
+    LinesField,
     NoAdding,
+    WordsField,
     as_lines,
     change_each,
     change_url,
@@ -30,6 +35,7 @@ from papers.admin.summaries import (
     SummaryPanels,
     lock_if_edited,
 )
+from papers.admin.tags import TagsInput
 from papers.admin.today import JOBS_SHOWN
 from papers.models import CORRECTABLE_FIELDS, Figure, Job, Paper, Status, Summary, TopicPaper
 
@@ -70,6 +76,7 @@ class FigureInline(NoAdding, admin.TabularInline):
     """Figures come from the PDF; editors hide, reorder and caption them."""
 
     model = Figure
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 3})}}
     formset = FigureInlineFormSet
     extra = 0
     fields = ("preview", "order", "page", "caption", "hidden")
@@ -87,11 +94,48 @@ class FigureInline(NoAdding, admin.TabularInline):
 class TopicPaperInline(NoAdding, admin.TabularInline):
     model = TopicPaper
     extra = 0
-    fields = ("topic", "matched_terms", "first_seen")
-    readonly_fields = ("topic", "matched_terms", "first_seen")
+    fields = ("topic", "matched", "first_seen")
+    readonly_fields = ("topic", "matched", "first_seen")
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("topic", "paper")
+
+    @admin.display(description=_("matched terms"))
+    def matched(self, link: TopicPaper) -> str:
+        return ", ".join(str(term) for term in link.matched_terms or []) or "-"
+
+
+class PaperForm(forms.ModelForm):
+    """The paper's lists edited as lines; the PDF's affiliation lines named apart from the
+    summary's affiliations (which the site shows)."""
+
+    authors = AuthorsField(
+        label=_("Authors"),
+        help_text=_("One per line, in order: the name, then '; affiliation' where known"),
+        rows=6,
+    )
+    categories = WordsField(label=_("arXiv categories"), help_text=_("Separated by spaces"))
+    affiliations = LinesField(
+        label=_("Affiliation lines found on the PDF"),
+        help_text=_("Read from the PDF's first page by the pipeline; one per line"),
+        rows=3,
+    )
+
+    class Meta:
+        model = Paper
+        fields = ("title", "abstract", "comment", "authors", "categories", "affiliations")
+        widgets = {
+            "title": forms.Textarea(attrs={"rows": 2}),
+            "abstract": forms.Textarea(attrs={"rows": 8}),
+            "comment": forms.Textarea(attrs={"rows": 2}),
+            "journal_ref": forms.Textarea(attrs={"rows": 2}),
+        }
+        labels = {
+            "doi": _("DOI"),
+            "abs_url": _("arXiv page"),
+            "pdf_url": _("PDF"),
+            "license": _("Licence"),
+        }
 
 
 def arxiv_change_view(request, object_id: str, field: str, model_admin):
@@ -116,17 +160,22 @@ def arxiv_change_view(request, object_id: str, field: str, model_admin):
 
 @admin.register(Paper)
 class PaperAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
+    form = PaperForm
+    formfield_overrides = {
+        TaggableManager: {
+            "widget": TagsInput,
+            "help_text": _("Type to find a tag in use; Enter or a comma adds what you typed."),
+        }
+    }
     list_display = (
-        "arxiv_id",
+        "paper_id",
         "short_title",
         "status",
         "state",
-        "topic_names",
         "summary_flags",
-        "version",
-        "published",
+        "published_on",
     )
-    list_display_links = ("arxiv_id", "short_title")
+    list_display_links = ("paper_id", "short_title")
     list_editable = ("status",)
     list_filter = ("status", "state", "topics", "primary_category")
     search_fields = ("arxiv_id", "title", "authors_text")
@@ -142,7 +191,7 @@ class PaperAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
     )
     readonly_fields = (
         "arxiv_id",
-        "versions_seen",
+        "versions",
         "title_raw",
         "state",
         "last_error",
@@ -176,7 +225,7 @@ class PaperAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
                 "classes": ("collapse",),
                 "fields": (
                     "version",
-                    "versions_seen",
+                    "versions",
                     "authors",
                     "journal_ref",
                     "doi",
@@ -225,13 +274,25 @@ class PaperAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
             .prefetch_related("topics", Prefetch("summaries", queryset=summaries))
         )
 
+    @admin.display(description=_("versions seen"))
+    def versions(self, paper: Paper) -> str:
+        return ", ".join(f"v{v}" for v in paper.versions_seen or []) or "-"
+
+    @admin.display(description=_("arXiv id"), ordering="arxiv_id")
+    def paper_id(self, paper: Paper) -> str:
+        return f"{paper.arxiv_id}v{paper.version}"
+
     @admin.display(description=_("title"), ordering="title")
     def short_title(self, paper: Paper) -> str:
-        return paper.title[:90]
+        """The title, with the paper's topics below it in small print."""
+        topics = ", ".join(topic.name for topic in paper.topics.all())
+        if not topics:
+            return paper.title[:90]
+        return format_html('{}<span class="paper-topics">{}</span>', paper.title[:90], topics)
 
-    @admin.display(description=_("topics"))
-    def topic_names(self, paper: Paper) -> str:
-        return ", ".join(topic.name for topic in paper.topics.all())
+    @admin.display(description=_("published"), ordering="published")
+    def published_on(self, paper: Paper) -> str:
+        return paper.published.strftime("%Y-%m-%d") if paper.published else "-"
 
     @admin.display(description=_("summary"))
     def summary_flags(self, paper: Paper) -> str:

@@ -7,7 +7,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from papers.admin.common import NoAdding, change_url
+from papers.admin.common import NoAdding, as_list, change_url
 from papers.models import ErrorReport, Job, PipelineRun
 
 
@@ -40,8 +40,21 @@ class PipelineRunAdmin(NoAdding, admin.ModelAdmin):
     list_select_related = ("topic",)
     date_hierarchy = "started_at"
 
+    def get_fields(self, request, obj=None):
+        """Every field, read-only, with the JSON lists shown as lists."""
+        shown = {"errors": "error_list", "paper_ids": "paper_id_list"}
+        return [shown.get(f.name, f.name) for f in PipelineRun._meta.fields]
+
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in PipelineRun._meta.fields]
+        return self.get_fields(request, obj)
+
+    @admin.display(description=_("errors"))
+    def error_list(self, run: PipelineRun) -> str:
+        return as_list(run.errors)
+
+    @admin.display(description=_("arXiv ids seen"))
+    def paper_id_list(self, run: PipelineRun) -> str:
+        return ", ".join(run.paper_ids or []) or "-"
 
 
 @admin.register(ErrorReport)

@@ -146,7 +146,7 @@ def request_sent(summary: Summary) -> str:
         content = message.get("content") or ""
         parts.append(
             format_html(
-                '<details><summary>{} ({} {})</summary><pre class="sent-text">{}</pre></details>',
+                '<details><summary>{} ({} {})</summary><pre class="sent-text" style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre></details>',
                 message.get("role", ""),
                 len(content),
                 _("characters"),
@@ -156,7 +156,7 @@ def request_sent(summary: Summary) -> str:
     if "input" in request:
         parts.append(
             format_html(
-                '<details><summary>{}</summary><pre class="sent-text">{}</pre></details>',
+                '<details><summary>{}</summary><pre class="sent-text" style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre></details>',
                 _("Input of the offline summarizer"),
                 json.dumps(request["input"], ensure_ascii=False, indent=2),
             )
@@ -226,16 +226,17 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
         *PROVENANCE_FIELDS,
     )
     fieldsets = (
-        (None, {"fields": ("paper", "language", "lock_info", "compare", "reports")}),
+        (
+            None,
+            {"fields": ("paper", "language", "lock_info", "compare", "warning_list", "reports")},
+        ),
         (_("The paper"), {"fields": ("paper_abstract", "paper_figures")}),
         (_("Summary"), {"fields": SUMMARY_EDIT_FIELDS}),
         (
             _("Provenance"),
             {
-                "description": _(
-                    "How the machine wrote this summary: its warnings and the exact request."
-                ),
-                "fields": ("warning_list", "request_sent", "stale", "locked", *PROVENANCE_FIELDS),
+                "description": _("How the machine wrote this summary: the exact request."),
+                "fields": ("request_sent", "stale", "locked", *PROVENANCE_FIELDS),
             },
         ),
     )
@@ -285,13 +286,14 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
     def paper_figures(self, summary: Summary) -> str:
         if not summary.pk:
             return "-"
-        figures = summary.paper.figures.all()
-        return format_html_join(
+        figures = format_html_join(
             "",
-            '<figure style="display:inline-block;margin:0 8px 8px 0;max-width:180px">'
-            "{}<figcaption>{}</figcaption></figure>",
-            ((figure_link(f), f.caption[:120]) for f in figures),
-        ) or _("No figures")
+            "<figure>{}<figcaption>{}</figcaption></figure>",
+            ((figure_link(f), f.caption[:120]) for f in summary.paper.figures.all()),
+        )
+        return (
+            format_html('<div class="figure-row">{}</div>', figures) if figures else _("No figures")
+        )
 
     @admin.display(description=_("readers' reports"))
     def reports(self, summary: Summary) -> str:
