@@ -8,10 +8,12 @@ import re
 import secrets
 import unicodedata
 from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -75,6 +77,12 @@ class Topic(models.Model):
         default=False, help_text=_("Publish new papers and digests at once, without review")
     )
     active = models.BooleanField(default=True)
+    query_checked = models.BooleanField(
+        default=True,
+        help_text=_(
+            "An editor has seen a dry run of the current query; until then it stays paused"
+        ),
+    )
     max_results = models.PositiveIntegerField(default=100, help_text=_("Cap on papers per run"))
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -87,14 +95,24 @@ class Topic(models.Model):
 
     def save(self, *args, **kwargs) -> None:
         if not self.slug:
-            self.slug = (
-                slugify(self.name, allow_unicode=True)
-                or hashlib.sha1(self.name.encode()).hexdigest()[:10]
-            )
+            self.slug = self.unique_slug(self.name)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self) -> str:
         return reverse("papers:topic_detail", args=[self.slug])
+
+    @classmethod
+    def unique_slug(cls, name: str) -> str:
+        """The slug for a new topic named `name`: unicode kept, a hash when nothing is left,
+        `-2`, `-3`... when taken."""
+        base = (
+            slugify(name, allow_unicode=True)[:180] or hashlib.sha1(name.encode()).hexdigest()[:10]
+        )
+        slug, n = base, 1
+        while cls.objects.filter(slug=slug).exists():
+            n += 1
+            slug = f"{base}-{n}"
+        return slug
 
     @property
     def category_list(self) -> list[str]:
@@ -116,6 +134,36 @@ class Topic(models.Model):
         return self.runs.filter(status=PipelineRun.State.SUCCEEDED).order_by("-started_at").first()
 
 
+# Tags are for browsing: a longer name is a phrase, not a tag, and is left out.
+MAX_TAG_LENGTH = 50
+
+
+def tag_name(name: str) -> str:
+    """A tag name as stored: whitespace squashed; "" when it cannot be a tag."""
+    name = " ".join((name or "").split())
+    return name if len(name) <= MAX_TAG_LENGTH else ""
+
+
+class TagManager(models.Manager):
+    def for_names(self, names: Iterable[str], kind: str) -> list["Tag"]:
+        """The tags named `names` (case-insensitive), made with `kind` when missing.
+
+        Safe when two workers make the same tag at once; names that cannot be tags are left out.
+        """
+        tags: list[Tag] = []
+        for name in dict.fromkeys(filter(None, map(tag_name, names))):
+            tag = self.filter(name__iexact=name).first()
+            if tag is None:
+                try:
+                    with transaction.atomic():
+                        tag = self.create(name=name, kind=kind)
+                except IntegrityError:  # made at the same moment by another worker
+                    tag = self.get(name__iexact=name)
+            if tag not in tags:
+                tags.append(tag)
+        return tags
+
+
 class Tag(TagBase):
     """A taggit tag whose slug is never empty (`+++` or emoji names get a hash slug)."""
 
@@ -125,6 +173,8 @@ class Tag(TagBase):
         KEYWORD = "keyword", _("Keyword")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.KEYWORD)
+
+    objects = TagManager()
 
     class Meta:
         verbose_name = _("tag")
@@ -153,6 +203,10 @@ class TaggedPaper(TaggedItemBase):
         ]
 
 
+# Fields both arXiv and editors write. An editor's correction of one stands against later fetches.
+CORRECTABLE_FIELDS = ("title", "authors", "abstract", "comment", "journal_ref", "doi")
+
+
 class PaperQuerySet(models.QuerySet):
     def published(self) -> "PaperQuerySet":
         return self.filter(status=Status.PUBLISHED)
@@ -162,6 +216,10 @@ class PaperQuerySet(models.QuerySet):
 
     def failed(self) -> "PaperQuerySet":
         return self.filter(state=Paper.State.FAILED)
+
+    def with_arxiv_changes(self) -> "PaperQuerySet":
+        """Papers where arXiv changed a field an editor had corrected, awaiting the editor."""
+        return self.exclude(arxiv_changes=[])
 
 
 class Paper(models.Model):
@@ -234,6 +292,22 @@ class Paper(models.Model):
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
 
+    # Editors' corrections (see CORRECTABLE_FIELDS and the methods below).
+    edited_fields = models.JSONField(
+        default=list, blank=True, help_text=_("Fields an editor corrected; fetches keep them")
+    )
+    arxiv_values = models.JSONField(
+        default=dict, blank=True, help_text=_("arXiv's latest text of each corrected field")
+    )
+    arxiv_changes = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Corrected fields that arXiv changed since; the editor takes or keeps them"),
+    )
+    removed_tags = models.JSONField(
+        default=list, blank=True, help_text=_("Tags an editor removed; never added back")
+    )
+
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -284,6 +358,67 @@ class Paper(models.Model):
     @property
     def license_name(self) -> str:
         return license_name(self.license)
+
+    # Publication
+
+    def set_status(self, status: str) -> None:
+        """The one way a paper's status changes; `published_at` follows it."""
+        self.status = status
+        if status != Status.PUBLISHED:
+            self.published_at = None
+        self.save()
+
+    # Editors' corrections
+
+    def record_edits(self, before: dict) -> None:
+        """An editor changed these fields (name -> value before the change).
+
+        The first time, the value before is arXiv's: it is kept to tell a later change by arXiv.
+        """
+        for name, value in before.items():
+            if name in CORRECTABLE_FIELDS and name not in self.edited_fields:
+                self.edited_fields = [*self.edited_fields, name]
+                self.arxiv_values = {**self.arxiv_values, name: value}
+
+    def take_arxiv_values(self, values: dict) -> None:
+        """Apply what arXiv sent. A corrected field keeps the editor's text; when arXiv's own text
+        of it changed, the field waits in `arxiv_changes` for the editor's decision."""
+        for name, value in values.items():
+            if name not in self.edited_fields:
+                setattr(self, name, value)
+                continue
+            if value == self.arxiv_values.get(name):
+                continue
+            self.arxiv_values = {**self.arxiv_values, name: value}
+            if value != getattr(self, name) and name not in self.arxiv_changes:
+                self.arxiv_changes = [*self.arxiv_changes, name]
+
+    def settle_arxiv_change(self, name: str, *, take: bool) -> None:
+        """The editor's decision on arXiv's new text of a corrected field: take it (the field
+        follows arXiv again) or keep the correction."""
+        if take and name in self.arxiv_values:
+            setattr(self, name, self.arxiv_values[name])
+            self.edited_fields = [n for n in self.edited_fields if n != name]
+            self.arxiv_values = {k: v for k, v in self.arxiv_values.items() if k != name}
+        self.arxiv_changes = [n for n in self.arxiv_changes if n != name]
+
+    def record_tag_edits(self, before: Iterable[str], after: Iterable[str]) -> None:
+        """An editor's tag changes: removed tags are never added back by fetches or imports."""
+        before = {name.casefold() for name in before}
+        after = {name.casefold() for name in after}
+        if before == after:
+            return
+        removed = (set(self.removed_tags) | (before - after)) - after
+        self.removed_tags = sorted(removed)
+        if "tags" not in self.edited_fields:
+            self.edited_fields = [*self.edited_fields, "tags"]
+
+    def add_tags(self, tags: Iterable["Tag"]) -> list["Tag"]:
+        """Add tags made by the pipeline or an import, except those an editor removed."""
+        removed = set(self.removed_tags)
+        kept = [tag for tag in tags if tag.name.casefold() not in removed]
+        self.tags.add(*kept)
+        return kept
 
     @property
     def license_known(self) -> bool:
@@ -494,6 +629,17 @@ class Summary(models.Model):
     warnings = models.JSONField(
         default=list, blank=True, help_text=_("Checks the editor should see")
     )
+    request = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=_(
+            "What the summarizer was given: for an LLM the exact messages sent, for the offline "
+            "summarizer its input"
+        ),
+    )
+    paper_version = models.PositiveIntegerField(
+        null=True, blank=True, help_text=_("The paper's version this text was written for")
+    )
 
     # Editorial.
     stale = models.BooleanField(
@@ -529,6 +675,16 @@ class Summary(models.Model):
     def field_values(self) -> dict:
         return {name: getattr(self, name) for name in SUMMARY_FIELDS}
 
+    def mark_current(self) -> None:
+        """Written (or reviewed by an editor) for the paper's present version."""
+        self.paper_version = self.paper.version
+        self.stale = False
+
+    def settle_staleness(self) -> None:
+        """Text written for an older version of the paper is stale, whatever a revert restored."""
+        if self.paper_version is not None and self.paper_version < self.paper.version:
+            self.stale = True
+
 
 def summary_fallback_note(summary: "Summary | None", language: str) -> str:
     """What a reader is told when the summary shown is not in the language asked for."""
@@ -560,6 +716,9 @@ class Figure(models.Model):
     width = models.PositiveIntegerField(null=True, blank=True)
     height = models.PositiveIntegerField(null=True, blank=True)
     hidden = models.BooleanField(default=False)
+    caption_edited = models.BooleanField(
+        default=False, help_text=_("An editor corrected the caption; new extractions keep it")
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -593,6 +752,28 @@ class DigestQuerySet(models.QuerySet):
         return self.order_by("-date", "topic__name")
 
 
+class DigestHistory(models.Model):
+    """What a digest's history record adds to its fields: its papers, in order (arXiv ids)."""
+
+    paper_order = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        abstract = True
+
+
+@dataclass
+class Arrangement:
+    """What `Digest.arrange` changed: papers added, moved and removed (paper ids)."""
+
+    added: set[int] = field(default_factory=set)
+    moved: set[int] = field(default_factory=set)
+    removed: set[int] = field(default_factory=set)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.moved or self.removed)
+
+
 class Digest(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="digests")
     date = models.DateField(help_text=_("arXiv's announcement date"))
@@ -608,7 +789,8 @@ class Digest(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = DigestQuerySet.as_manager()
-    history = HistoricalRecords()
+    # Each record also carries the digest's papers in order (filled by `record_paper_order`).
+    history = HistoricalRecords(bases=[DigestHistory])
 
     class Meta:
         ordering = ["-date", "topic__name"]
@@ -630,15 +812,92 @@ class Digest(models.Model):
     def display_title(self) -> str:
         return self.title or f"{self.topic.name} {self.date.isoformat()}"
 
+    @property
+    def is_published(self) -> bool:
+        return self.status == Status.PUBLISHED
+
+    # Papers and their order. The one position rule: positions are 0, 1, 2... in reading order.
+
+    def paper_ids_in_order(self) -> list[int]:
+        return list(self.entries.order_by("position", "id").values_list("paper_id", flat=True))
+
+    def arrange(
+        self,
+        paper_ids: list[int],
+        *,
+        drop_others: bool = False,
+        kinds: dict[int, str] | None = None,
+    ) -> Arrangement:
+        """Put these papers in this order, first; the digest's other papers follow as they were
+        (or leave the digest with `drop_others`). A change saves the digest, so that its history
+        records the new order."""
+        wanted = list(dict.fromkeys(paper_ids))
+        entries = {e.paper_id: e for e in self.entries.order_by("position", "id")}
+        others = [pk for pk in entries if pk not in set(wanted)]
+        result = Arrangement()
+        if drop_others and others:
+            self.entries.filter(paper_id__in=others).delete()
+            result.removed = set(others)
+            others = []
+        changed = []
+        for position, paper_id in enumerate(wanted + others):
+            entry = entries.get(paper_id)
+            if entry is None:
+                DigestEntry.objects.create(
+                    digest=self,
+                    paper_id=paper_id,
+                    position=position,
+                    kind=(kinds or {}).get(paper_id, DigestEntry.Kind.NEW),
+                )
+                result.added.add(paper_id)
+            elif entry.position != position:
+                entry.position = position
+                changed.append(entry)
+                result.moved.add(paper_id)
+        DigestEntry.objects.bulk_update(changed, ["position"])
+        if result.added and self.is_published:  # a published digest shows all its papers
+            for paper in Paper.objects.filter(pk__in=result.added).exclude(
+                status__in=[Status.PUBLISHED, Status.HIDDEN]
+            ):
+                paper.set_status(Status.PUBLISHED)
+        if result.changed:
+            self.save()
+        return result
+
+    def add_papers(
+        self, papers: Iterable[Paper], kinds: dict[int, str] | None = None
+    ) -> list[Paper]:
+        """Append these papers at the end, in order, once each; returns those that were new.
+        `kinds` maps a paper's pk to how it came into the topic (DigestEntry.Kind, default new)."""
+        current = self.paper_ids_in_order()
+        papers = list(papers)
+        added = self.arrange(current + [p.pk for p in papers], kinds=kinds).added
+        return [p for p in papers if p.pk in added]
+
+    def renumber(self) -> None:
+        """Positions back to 0, 1, 2... in the present order (after an editor typed positions)."""
+        self.arrange(self.paper_ids_in_order())
+
+    # Publication: the one place a digest's status changes, taking its papers along.
+
+    def set_status(self, status: str) -> None:
+        was_published = Digest.objects.filter(pk=self.pk, status=Status.PUBLISHED).exists()
+        if status == Status.PUBLISHED:
+            self.publish()
+        elif was_published:
+            self.withdraw(status)
+        else:
+            self.status = status
+            self.save()
+
     def publish(self) -> None:
         """Publish the digest and its papers (hidden papers stay hidden)."""
         self.status = Status.PUBLISHED
         self.save()
         for paper in self.papers.exclude(status__in=[Status.PUBLISHED, Status.HIDDEN]):
-            paper.status = Status.PUBLISHED
-            paper.save()
+            paper.set_status(Status.PUBLISHED)
 
-    def unpublish(self, status: str = Status.REVIEW) -> None:
+    def withdraw(self, status: str = Status.REVIEW) -> None:
         """Take the digest off the site, with its papers that no other published digest shows."""
         self.status = status
         self.published_at = None
@@ -649,13 +908,31 @@ class Digest(models.Model):
         for paper in self.papers.filter(status=Status.PUBLISHED).exclude(
             pk__in=shown_elsewhere.values("paper_id")
         ):
-            paper.status = Status.REVIEW
-            paper.published_at = None
-            paper.save()
+            paper.set_status(Status.REVIEW)
 
-    @property
-    def is_published(self) -> bool:
-        return self.status == Status.PUBLISHED
+    def restore(self, record) -> None:
+        """Go back to a historical record: fields, cover, papers and order, and status through
+        the publication rules (papers follow a digest that is published or withdrawn)."""
+        for name in ("title", "intro", "date"):
+            setattr(self, name, getattr(record, name))
+        self.cover = Figure.objects.filter(pk=record.cover_id).first()
+        by_arxiv_id = dict(
+            Paper.objects.filter(arxiv_id__in=record.paper_order).values_list("arxiv_id", "pk")
+        )
+        order = [by_arxiv_id[i] for i in record.paper_order if i in by_arxiv_id]
+        if record.status == Status.PUBLISHED:  # its papers published with it
+            self.arrange(order, drop_others=True)
+            self.set_status(record.status)
+        else:  # its present papers withdrawn with it
+            self.set_status(record.status)
+            self.arrange(order, drop_others=True)
+
+
+def record_paper_order(sender, instance: Digest, history_instance, **kwargs) -> None:
+    """pre_create_historical_record receiver: a digest's record carries its papers in order."""
+    history_instance.paper_order = list(
+        instance.entries.order_by("position", "id").values_list("paper__arxiv_id", flat=True)
+    )
 
     def kind_counts(self, entries=None) -> dict[str, int]:
         """How many of the entries (default: all, prefetched when present) are new papers,
@@ -760,6 +1037,64 @@ class PipelineRun(models.Model):
     def exclusion_counts(self) -> dict[str, int]:
         """Results left out, by the rule that left them out."""
         return dict(Counter(item.get("rule", "") for item in self.excluded or []))
+
+
+class JobQuerySet(models.QuerySet):
+    def unfinished(self) -> "JobQuerySet":
+        return self.filter(state__in=[Job.State.QUEUED, Job.State.RUNNING])
+
+    def recent(self) -> "JobQuerySet":
+        return self.order_by("-created_at", "-id")
+
+
+class Job(models.Model):
+    """Slow work an editor started (a dry run, a fetch, retries, regeneration), done by a worker.
+
+    The admin shows its state, progress and outcome; nothing slow runs inside a request.
+    """
+
+    class Kind(models.TextChoices):
+        DRY_RUN = "dry_run", _("Dry run of a query")
+        FETCH = "fetch", _("Fetch now")
+        RETRY = "retry", _("Retry papers")
+        REGENERATE = "regenerate", _("Regenerate summaries")
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.QUEUED)
+    topic = models.ForeignKey(
+        Topic, null=True, blank=True, on_delete=models.CASCADE, related_name="jobs"
+    )
+    papers = models.ManyToManyField(Paper, blank=True, related_name="jobs")
+    params = models.JSONField(default=dict, blank=True)
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    result = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    objects = JobQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["state", "-created_at"], name="job_state_created")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.get_state_display()})"
+
+    @property
+    def finished(self) -> bool:
+        return self.state in (Job.State.DONE, Job.State.FAILED)
 
 
 class ErrorReport(models.Model):

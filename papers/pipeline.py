@@ -307,8 +307,7 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bo
             paper = Paper.objects.select_for_update().get(arxiv_id=data.arxiv_id)
             change = "unchanged"
     elif data.version > paper.version:
-        for name, value in data.paper_fields().items():
-            setattr(paper, name, value)
+        paper.take_arxiv_values(data.paper_fields())
         paper.versions_seen = sorted(set(paper.versions_seen) | {data.version})
         # A new version may come under another licence: it is read again.
         paper.license_checked_at = None
@@ -331,20 +330,6 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bo
     return paper, change, joined
 
 
-def _tags(names: list[str], kind: str) -> list[Tag]:
-    tags = []
-    for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
-        tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is None:
-            try:
-                with transaction.atomic():
-                    tag = Tag.objects.create(name=name[:100], kind=kind)
-            except IntegrityError:  # made at the same moment by another worker
-                tag = Tag.objects.get(name__iexact=name)
-        tags.append(tag)
-    return tags
-
-
 # Tags are for browsing: a few short keywords, not every phrase a summarizer found.
 KEYWORD_TAGS = 5
 KEYWORD_TAG_WORDS = 3
@@ -357,11 +342,11 @@ def keyword_tags(keywords: list[str]) -> list[str]:
 def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
     """Tag a paper with its topics' names, its arXiv categories and its summary's keywords."""
     topics = topics if topics is not None else list(paper.topics.all())
-    tags = _tags([t.name for t in topics], Tag.Kind.TOPIC)
-    tags += _tags(paper.categories, Tag.Kind.CATEGORY)
+    tags = Tag.objects.for_names([t.name for t in topics], Tag.Kind.TOPIC)
+    tags += Tag.objects.for_names(paper.categories, Tag.Kind.CATEGORY)
     for summary in paper.summaries.all():
-        tags += _tags(keyword_tags(summary.keywords), Tag.Kind.KEYWORD)
-    paper.tags.add(*tags)
+        tags += Tag.objects.for_names(keyword_tags(summary.keywords), Tag.Kind.KEYWORD)
+    paper.add_tags(tags)
 
 
 @transaction.atomic
@@ -371,19 +356,9 @@ def assemble_digest(
     """The topic's digest for `date`, with these papers appended in order (once each); `kinds`
     maps a paper's pk to its DigestEntry.Kind (default new)."""
     digest, _ = Digest.objects.select_for_update().get_or_create(topic=topic, date=date)
-    have = set(digest.entries.values_list("paper_id", flat=True))
-    position = digest.entries.count()
-    for paper in papers:
-        if paper.pk in have:
-            continue
-        kind = (kinds or {}).get(paper.pk, DigestEntry.Kind.NEW)
-        DigestEntry.objects.create(digest=digest, paper=paper, position=position, kind=kind)
-        have.add(paper.pk)
-        position += 1
+    digest.add_papers(papers, kinds=kinds)
     if topic.auto_publish and digest.status != Status.HIDDEN:
         digest.publish()
-    elif not digest.title:
-        digest.save()
     return digest
 
 
@@ -524,7 +499,8 @@ def store_extraction(paper: Paper, path: Path, extraction) -> None:
             if field_file:
                 field_file.delete(save=False)
         figure.page = found.page
-        figure.caption = found.caption
+        if not figure.caption_edited:
+            figure.caption = found.caption
         figure.width = found.width
         figure.height = found.height
         figure.image.save(
@@ -617,10 +593,39 @@ def summarize_in(paper: Paper, language: str, backend: str) -> bool:
     return True
 
 
-def regenerate_summaries(papers, *, discard_locks: bool) -> tuple[int, list[str]]:
+@dataclass
+class Regeneration:
+    """What regenerating summaries really did, paper by paper (arXiv ids)."""
+
+    written: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)  # locked by an editor
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (arXiv id, error)
+
+    def lines(self) -> list[str]:
+        lines = [f"Summaries written: {len(self.written)} paper(s)."]
+        if self.kept:
+            lines.append(
+                f"Kept because an editor locked them: {len(self.kept)} paper(s) "
+                f"({', '.join(self.kept)})."
+            )
+        if self.failed:
+            lines.append(f"Failed: {len(self.failed)} paper(s).")
+            lines += [f"{arxiv_id}: {error}" for arxiv_id, error in self.failed]
+        return lines
+
+
+def regenerate_summaries(
+    papers, *, discard_locks: bool, progress: Callable[[], None] | None = None
+) -> Regeneration:
     """Rewrite the papers' summaries; locked ones are kept unless `discard_locks`."""
-    done, errors = 0, []
+    report = Regeneration()
     for paper in papers:
+        summaries = paper.summaries.all()
+        if not discard_locks and summaries and all(s.locked for s in summaries):
+            report.kept.append(paper.arxiv_id)  # nothing to write: no call to a summarizer
+            if progress:
+                progress()
+            continue
         try:
             with transaction.atomic():
                 if discard_locks:
@@ -632,11 +637,18 @@ def regenerate_summaries(papers, *, discard_locks: bool) -> tuple[int, list[str]
                         summary._change_reason = "Lock discarded by an editor to regenerate"
                         summary.save()
                 paper.summaries.filter(locked=False).update(stale=True)
-            summarize_paper(paper)
-            done += 1
+            started = timezone.now()
+            if not summarize_paper(paper):
+                report.failed.append((paper.arxiv_id, paper.last_error))
+            elif paper.summaries.filter(generated_at__gte=started, locked=False).exists():
+                report.written.append(paper.arxiv_id)
+            else:
+                report.kept.append(paper.arxiv_id)
         except Exception as exc:  # noqa: BLE001 - one failing paper must not stop the others
-            errors.append(f"{paper.arxiv_id}: {exc}")
-    return done, errors
+            report.failed.append((paper.arxiv_id, str(exc)))
+        if progress:
+            progress()
+    return report
 
 
 def store_summary(paper: Paper, result) -> Summary | None:
@@ -660,8 +672,9 @@ def store_summary(paper: Paper, result) -> Summary | None:
     summary.tokens = result.tokens
     summary.duration_ms = result.duration_ms
     summary.warnings = clean_data(result.warnings)
+    summary.request = result.request
     summary.generated_at = timezone.now()
-    summary.stale = False
+    summary.mark_current()
     summary.save()
     indexing.refresh_indexes([paper.pk])
     return summary

@@ -5,6 +5,7 @@ Receivers stay thin: each calls the function that holds the rule. Queryset `.upd
 """
 
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
+from simple_history.signals import pre_create_historical_record
 
 from papers import schedules
 from papers.models import (
@@ -19,6 +20,7 @@ from papers.models import (
     TaggedPaper,
     Topic,
     TopicPaper,
+    record_paper_order,
 )
 from papers.public.caching import bump_content_version
 from papers.subscriptions import tasks as mail_tasks
@@ -75,3 +77,6 @@ def connect() -> None:
     )
     post_save.connect(digest_saved, sender=Digest, dispatch_uid="papers.mail.digest-published")
     post_delete.connect(topic_deleted, sender=Topic, dispatch_uid="papers.schedule.topic-deleted")
+    pre_create_historical_record.connect(
+        record_paper_order, sender=Digest.history.model, dispatch_uid="papers.history.paper-order"
+    )

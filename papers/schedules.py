@@ -23,15 +23,16 @@ def task_name(topic: Topic) -> str:
     return f"Fetch topic: {topic.slug}"
 
 
-def ensure_topic_schedule(topic: Topic) -> PeriodicTask:
-    """Create the topic's periodic run if it has none; keep it enabled only while the topic is.
+def ensure_topic_schedule(topic: Topic) -> PeriodicTask | None:
+    """Create the topic's periodic run when it is first active; keep it enabled only while the
+    topic is. A topic that was never active (an imported one) has no schedule.
 
     An editor's changes to the schedule itself (time, days) are left as they are.
     """
     task = PeriodicTask.objects.filter(
         task="papers.fetch_topic", args=json.dumps([topic.pk])
     ).first()
-    if task is None:
+    if task is None and topic.active:
         crontab, _ = CrontabSchedule.objects.get_or_create(**DAILY_RUN)
         task = PeriodicTask.objects.create(
             name=task_name(topic),
@@ -41,7 +42,7 @@ def ensure_topic_schedule(topic: Topic) -> PeriodicTask:
             enabled=topic.active,
             description=f"Daily arXiv run for {topic.name}",
         )
-    elif task.enabled != topic.active:
+    elif task is not None and task.enabled != topic.active:
         task.enabled = topic.active
         task.save(update_fields=["enabled"])
     ensure_retry_schedule()

@@ -11,8 +11,8 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from papers import links, pipeline, related, venues
-from papers.models import Paper, Topic
+from papers import jobs, links, pipeline, related, venues
+from papers.models import Job, Paper, Topic
 
 logger = logging.getLogger(__name__)
 
@@ -119,3 +119,26 @@ LICENCES_PER_RUN = 20
 def check_licences() -> int:
     """Read the licences arXiv has not told yet, a few at a time (one polite request each)."""
     return pipeline.check_missing_licences(LICENCES_PER_RUN)
+
+
+def queue_job(kind: str, **fields) -> Job:
+    """Make a job (see papers.jobs.create) and hand it to the workers once the transaction commits."""
+    job = jobs.create(kind, **fields)
+    run_job.delay_on_commit(job.pk)
+    return job
+
+
+def _process_now(paper_id: int) -> object:
+    """Process a paper inside the running job, with the same one-worker-per-paper claim."""
+    return process_paper.apply(args=[paper_id]).result
+
+
+@shared_task(
+    name="papers.run_job", bind=True, **RELIABLE, time_limit=60 * 60, soft_time_limit=55 * 60
+)
+def run_job(self, job_id: int) -> str:
+    """An editor's slow work (dry run, fetch now, retries, regeneration); see papers.jobs."""
+    try:
+        return jobs.run(job_id, process=_process_now, queue=process_paper.delay).state
+    except Job.DoesNotExist:
+        return "gone"

@@ -13,6 +13,7 @@ from papers import pipeline
 from papers.models import (
     DigestEntry,
     ErrorReport,
+    Job,
     Paper,
     PipelineRun,
     Status,
@@ -116,6 +117,16 @@ def form_fields(response, form_id: str) -> dict:
     reader.feed(response.content.decode())
     assert reader.fields, f"no form {form_id!r} on the page"
     return dict(reader.fields)
+
+
+def run_queued_jobs() -> list[Job]:
+    """What a worker does after the request: run the jobs the admin queued."""
+    from papers import tasks
+
+    queued = list(Job.objects.filter(state=Job.State.QUEUED).order_by("pk"))
+    for job in queued:
+        tasks.run_job(job.pk)
+    return [Job.objects.get(pk=job.pk) for job in queued]
 
 
 @pytest.fixture(autouse=True)
@@ -573,6 +584,10 @@ def test_regenerate_keeps_locked_summaries(editor_client, world):
         {"action": "regenerate_summaries", "_selected_action": [world["paper"].pk, kept_paper.pk]},
     )
     assert response.status_code == 302
+    (job,) = run_queued_jobs()
+    assert job.state == Job.State.DONE
+    assert job.result["kept"] == [kept_paper.arxiv_id]
+    assert job.result["written"] == [world["paper"].arxiv_id]
     kept.refresh_from_db()
     summary.refresh_from_db()
     assert kept.tldr == "An editor wrote this." and kept.locked
@@ -595,31 +610,34 @@ def test_discarding_locks_asks_first_then_regenerates(editor_client, world):
     data = form_fields(ask, "regenerate-form")
     response = editor_client.post(url, data)
     assert response.status_code == 302
+    run_queued_jobs()
     summary.refresh_from_db()
     assert not summary.locked and summary.tldr != "An editor wrote this."
     assert summary.history.filter(tldr="An editor wrote this.").exists()
 
 
-def test_retry_queues_the_selected_papers(
-    editor_client, world, monkeypatch, django_capture_on_commit_callbacks
-):
-    from papers import tasks
-
-    queued = []
-    monkeypatch.setattr(tasks.process_paper, "delay", lambda pk: queued.append(pk))
+def test_retry_runs_the_selected_papers_in_a_job(editor_client, world):
     paper = world["paper"]
     Paper.objects.filter(pk=paper.pk).update(
-        state=Paper.State.FAILED, attempts=6, last_error="PDF (encrypted): no"
+        state=Paper.State.FAILED, attempts=6, last_error="PDF (encrypted): no", pdf_url=""
     )
-    with django_capture_on_commit_callbacks(execute=True):
-        response = editor_client.post(
-            reverse("admin:papers_paper_changelist"),
-            {"action": "retry", "_selected_action": [paper.pk]},
-        )
+    response = editor_client.post(
+        reverse("admin:papers_paper_changelist"),
+        {"action": "retry", "_selected_action": [paper.pk]},
+    )
     assert response.status_code == 302
-    assert queued == [paper.pk]
+    job = Job.objects.get()
+    assert job.kind == Job.Kind.RETRY and list(job.papers.all()) == [paper]
+    assert job.state == Job.State.QUEUED
+
+    (job,) = run_queued_jobs()
+    assert job.state == Job.State.DONE
+    (failure,) = job.result["failed"]
+    assert failure[0] == paper.arxiv_id
     paper.refresh_from_db()
-    assert paper.state == Paper.State.FETCHED and paper.attempts == 0
+    assert paper.attempts == 1  # counted again from zero
+    page = editor_client.get(reverse("admin:papers_paper_change", args=[paper.pk]))
+    assert "Retry papers" in page.content.decode() and "failed: 1" in page.content.decode()
 
 
 def test_an_editor_sets_a_licence_arxiv_has_not_told(editor_client, world, fake_arxiv):
@@ -659,7 +677,15 @@ def test_a_changed_query_shows_a_dry_run_before_it_is_saved(editor_client, world
     first = editor_client.post(url, data)
 
     assert first.status_code == 200
-    html = first.content.decode()
+    assert "A dry run of this query is queued" in first.content.decode()
+    assert fake_arxiv.queries() == []  # the request only queued it
+    (job,) = run_queued_jobs()
+    assert job.state == Job.State.DONE
+
+    second = editor_client.post(url, form_fields(first, "topic_form"))
+
+    assert second.status_code == 200
+    html = second.content.decode()
     assert "Talking faces in the wild" in html and "already stored" in html
     assert "save again to keep it" in html
     topic.refresh_from_db()
@@ -668,11 +694,11 @@ def test_a_changed_query_shows_a_dry_run_before_it_is_saved(editor_client, world
     (asked,) = fake_arxiv.queries()
     assert 'abs:"talking face"' in asked["search_query"][0]
 
-    second = editor_client.post(url, form_fields(first, "topic_form"))
+    third = editor_client.post(url, form_fields(second, "topic_form"))
 
-    assert second.status_code == 302
+    assert third.status_code == 302
     topic.refresh_from_db()
-    assert topic.query == 'abs:"talking face"'
+    assert topic.query == 'abs:"talking face"' and topic.query_checked
     assert len(fake_arxiv.queries()) == 1
 
 
@@ -707,10 +733,10 @@ def test_other_topic_changes_save_without_a_dry_run(editor_client, world, fake_a
     data = form_fields(editor_client.get(url), "topic_form")
     data["description"] = "Faces that talk."
     assert editor_client.post(url, data).status_code == 302
-    assert fake_arxiv.queries() == []
+    assert fake_arxiv.queries() == [] and not Job.objects.exists()
 
 
-def test_an_unreachable_arxiv_is_reported_in_the_dry_run(editor_client, world, fake_arxiv):
+def test_an_unreachable_arxiv_fails_the_dry_run_with_the_reason(editor_client, world, fake_arxiv):
     from tests.arxiv_server import Answer
 
     fake_arxiv.answers = [Answer(b"down", status=503)]
@@ -719,10 +745,17 @@ def test_an_unreachable_arxiv_is_reported_in_the_dry_run(editor_client, world, f
     data["categories"] = "cs.CV"
     first = editor_client.post(url, data)
     assert first.status_code == 200
-    assert "arXiv did not answer" in first.content.decode()
-    assert editor_client.post(url, form_fields(first, "topic_form")).status_code == 302
+    (job,) = run_queued_jobs()
+    assert job.state == Job.State.FAILED and "503" in job.error
+    second = editor_client.post(url, form_fields(first, "topic_form"))
+    assert second.status_code == 200
+    assert "The query could not be tried" in second.content.decode()
+    assert "503" in second.content.decode()
+    # Saving again tries again; the query is kept only once a dry run worked.
+    third = editor_client.post(url, form_fields(second, "topic_form"))
+    assert third.status_code == 200 and Job.objects.count() == 2
     world["topic"].refresh_from_db()
-    assert world["topic"].categories == "cs.CV"
+    assert world["topic"].categories == ""
 
 
 def test_a_new_topic_gets_a_dry_run_too(editor_client, fake_arxiv):
@@ -731,7 +764,10 @@ def test_a_new_topic_gets_a_dry_run_too(editor_client, fake_arxiv):
     data.update({"name": "Splats", "slug": "splats", "query": 'abs:"gaussian splatting"'})
     first = editor_client.post(url, data)
     assert first.status_code == 200 and not Topic.objects.filter(slug="splats").exists()
-    assert editor_client.post(url, form_fields(first, "topic_form")).status_code == 302
+    run_queued_jobs()
+    second = editor_client.post(url, form_fields(first, "topic_form"))
+    assert second.status_code == 200 and "0 papers matched" in second.content.decode()
+    assert editor_client.post(url, form_fields(second, "topic_form")).status_code == 302
     assert Topic.objects.filter(slug="splats").exists()
 
 

@@ -103,7 +103,7 @@ def test_publishing_a_digest_publishes_its_papers_and_unpublishing_takes_them_ba
     assert statuses[hidden.pk] == Status.HIDDEN
     assert Digest.objects.get(pk=digest.pk).published_at is not None
 
-    digest.unpublish()
+    digest.withdraw()
     statuses = dict(Paper.objects.values_list("pk", "status"))
     assert statuses[draft.pk] == Status.REVIEW
     assert statuses[shared.pk] == Status.PUBLISHED  # still in another published digest

@@ -100,7 +100,7 @@ def test_each_topic_has_its_summary_and_shows_it_on_page_feed_and_mail(
     served_paper, fake_llm, client, mailoutbox, settings
 ):
     settings.SITE_URL = "http://testserver"
-    mail_tasks.connect()
+
     english, chinese = topics()
 
     en_digest = run(english).digest
@@ -149,7 +149,7 @@ def test_a_missing_summary_falls_back_visibly_everywhere(
     served_paper, fake_llm, client, mailoutbox, settings
 ):
     settings.SITE_URL = "http://testserver"
-    mail_tasks.connect()
+
     english, chinese = topics()
     run(english)
     fake_llm.reply("this is not JSON")

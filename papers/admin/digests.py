@@ -170,6 +170,7 @@ class DigestAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
     search_fields = ("title", "topic__name")
     list_select_related = ("topic",)
     inlines = (DigestEntryInline,)
+    history_list_display = ("status", "paper_order")
     actions = ("publish", "unpublish", "hide", export_digests_action)
     fields = ("topic", "date", "title", "status", "intro", "add_papers", "cover")
     extra_pages = (
@@ -229,28 +230,36 @@ class DigestAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
             _("preview"),
         )
 
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        request._reverting_to = version_id
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
     def save_model(self, request, obj, form, change):
-        obj._status_before = form.initial.get("status") if change else None
+        """Status changes go through Digest.set_status (papers follow) once the papers are
+        saved; the save's one history record is made at the end, with the papers in order."""
+        version_id = getattr(request, "_reverting_to", None)
+        if version_id is not None:  # a revert from the history: the whole recorded state
+            record = get_object_or_404(Digest.history.model, id=obj.pk, history_id=version_id)
+            Digest.objects.get(pk=obj.pk).restore(record)
+            return
+        obj._status_wanted = obj.status
+        if change:
+            obj.status = Digest.objects.values_list("status", flat=True).get(pk=obj.pk)
+        obj.skip_history_when_saving = True
         super().save_model(request, obj, form, change)
+        del obj.skip_history_when_saving
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
         digest = form.instance
-        new_papers = form.cleaned_data.get("add_papers") or []
-        if new_papers:
-            have = set(digest.entries.values_list("paper_id", flat=True))
-            position = max(digest.entries.values_list("position", flat=True), default=-1) + 1
-            for paper in new_papers:
-                if paper.pk not in have:
-                    DigestEntry.objects.create(digest=digest, paper=paper, position=position)
-                    position += 1
-        before = getattr(digest, "_status_before", None)
-        if "_publish" in request.POST or (
-            digest.status == Status.PUBLISHED and before != Status.PUBLISHED
-        ):
+        digest.renumber()
+        digest.add_papers(form.cleaned_data.get("add_papers") or [])
+        if "_publish" in request.POST:
             digest.publish()
-        elif before == Status.PUBLISHED and digest.status != Status.PUBLISHED:
-            digest.unpublish(digest.status)
+        elif digest._status_wanted != digest.status:
+            digest.set_status(digest._status_wanted)
+        else:
+            digest.save()
 
     def response_change(self, request, obj):
         if "_publish" in request.POST:
@@ -279,7 +288,7 @@ class DigestAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
             self,
             request,
             queryset,
-            lambda digest: digest.unpublish(),
+            lambda digest: digest.withdraw(),
             _("Unpublished %d digest(s)."),
         )
 
@@ -289,6 +298,6 @@ class DigestAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
             self,
             request,
             queryset,
-            lambda digest: digest.unpublish(Status.HIDDEN),
+            lambda digest: digest.withdraw(Status.HIDDEN),
             _("Hid %d digest(s)."),
         )

@@ -4,22 +4,29 @@ actions that publish, hide, retry and regenerate, and the figure admin."""
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import models, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Prefetch
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.managers import TaggableManager
 
-from papers import indexing, pipeline, tasks
+from papers import indexing, tasks
 from papers.admin.common import (
     AuthorsField,
+    ExtraPagesMixin,
     LinesField,
     NoAdding,
     WordsField,
+    as_lines,
     change_each,
+    change_url,
     figure_link,
     thumbnail,
 )
@@ -30,7 +37,8 @@ from papers.admin.summaries import (
     lock_if_edited,
 )
 from papers.admin.tags import TagsInput
-from papers.models import Figure, Paper, Status, Summary, TopicPaper
+from papers.admin.today import JOBS_SHOWN
+from papers.models import CORRECTABLE_FIELDS, Figure, Job, Paper, Status, Summary, TopicPaper
 from papers.text import safe_url
 
 
@@ -132,8 +140,28 @@ class PaperForm(forms.ModelForm):
         }
 
 
+def arxiv_change_view(request, object_id: str, field: str, model_admin):
+    """The editor's decision on arXiv's new text of a field they corrected: take or keep."""
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    paper = get_object_or_404(Paper, pk=object_id)
+    if not model_admin.has_change_permission(request, paper):
+        raise PermissionDenied
+    if field in paper.arxiv_changes:
+        take = "take" in request.POST
+        paper.settle_arxiv_change(field, take=take)
+        paper._change_reason = f"arXiv's new {field} {'taken' if take else 'declined'}"
+        paper.save()
+        model_admin.message_user(
+            request,
+            _("Took arXiv's new text.") if take else _("Kept your correction."),
+            messages.SUCCESS,
+        )
+    return HttpResponseRedirect(change_url("paper", paper.pk))
+
+
 @admin.register(Paper)
-class PaperAdmin(SimpleHistoryAdmin):
+class PaperAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
     form = PaperForm
     formfield_overrides = {
         TaggableManager: {
@@ -175,11 +203,23 @@ class PaperAdmin(SimpleHistoryAdmin):
         "created_at",
         "updated_at",
         "links",
+        "corrections",
     )
     fieldsets = (
         (
             None,
-            {"fields": ("arxiv_id", "links", "title", "status", "tags", "abstract", "comment")},
+            {
+                "fields": (
+                    "arxiv_id",
+                    "links",
+                    "corrections",
+                    "title",
+                    "status",
+                    "tags",
+                    "abstract",
+                    "comment",
+                )
+            },
         ),
         (
             _("Metadata"),
@@ -217,6 +257,14 @@ class PaperAdmin(SimpleHistoryAdmin):
                     "updated_at",
                 )
             },
+        ),
+    )
+
+    extra_pages = (
+        (
+            "<path:object_id>/arxiv-change/<str:field>/",
+            arxiv_change_view,
+            "papers_paper_arxiv_change",
         ),
     )
 
@@ -274,16 +322,63 @@ class PaperAdmin(SimpleHistoryAdmin):
             public,
         )
 
+    @admin.display(description=_("editors' corrections"))
+    def corrections(self, paper: Paper) -> str:
+        """What fetches and imports leave alone on this paper."""
+        if not (paper.edited_fields or paper.removed_tags):
+            return _("None: arXiv's text is shown")
+        labels = [str(Paper._meta.get_field(name).verbose_name) for name in paper.edited_fields]
+        items = [(_("Corrected"), ", ".join(labels))] if labels else []
+        if paper.removed_tags:
+            items.append((_("Tags removed"), ", ".join(paper.removed_tags)))
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}: {}</li>", items))
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None:
+            context["arxiv_changes"] = [
+                {
+                    "label": Paper._meta.get_field(name).verbose_name,
+                    "yours": as_lines(getattr(obj, name)),
+                    "arxiv": as_lines(obj.arxiv_values.get(name)),
+                    "url": reverse("admin:papers_paper_arxiv_change", args=[obj.pk, name]),
+                }
+                for name in obj.arxiv_changes
+            ]
+            context["paper_jobs"] = list(
+                obj.jobs.recent().select_related("topic", "created_by")[:JOBS_SHOWN]
+            )
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
     def save_model(self, request, obj, form, change):
+        """An editor's changes stand: corrected fields and tag changes are recorded, so later
+        fetches, new versions and imports leave them alone; status goes through set_status."""
         if "license" in form.changed_data:
             obj.license_checked_at = timezone.now()  # the editor's licence stands
-        super().save_model(request, obj, form, change)
+        if change:
+            obj.record_edits(
+                {
+                    name: form.initial.get(name)
+                    for name in form.changed_data
+                    if name in CORRECTABLE_FIELDS
+                }
+            )
+            if "tags" in form.changed_data:
+                obj.record_tag_edits(
+                    Paper.objects.get(pk=obj.pk).tags.names(), form.cleaned_data["tags"]
+                )
+        if "status" in form.changed_data:
+            obj.set_status(obj.status)
+        else:
+            super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
-        if formset.model is Summary:
-            for inline_form in formset.forms:
-                if inline_form.instance.pk and inline_form.has_changed():
-                    lock_if_edited(inline_form, inline_form.instance, request.user)
+        for inline_form in formset.forms:
+            if not (inline_form.instance.pk and inline_form.has_changed()):
+                continue
+            if formset.model is Summary:
+                lock_if_edited(inline_form, inline_form.instance, request.user)
+            elif formset.model is Figure and "caption" in inline_form.changed_data:
+                inline_form.instance.caption_edited = True
         super().save_formset(request, form, formset, change)
 
     def save_related(self, request, form, formsets, change):
@@ -291,13 +386,7 @@ class PaperAdmin(SimpleHistoryAdmin):
         indexing.refresh_indexes([form.instance.pk])
 
     def set_status(self, request, queryset, status: str, message: str) -> None:
-        def change(paper: Paper) -> None:
-            paper.status = status
-            if status != Status.PUBLISHED:
-                paper.published_at = None
-            paper.save()
-
-        change_each(self, request, queryset, change, message)
+        change_each(self, request, queryset, lambda paper: paper.set_status(status), message)
 
     @admin.action(description=_("Publish"), permissions=["change"])
     def publish(self, request, queryset):
@@ -311,32 +400,32 @@ class PaperAdmin(SimpleHistoryAdmin):
     def hide(self, request, queryset):
         self.set_status(request, queryset, Status.HIDDEN, _("Hid %d paper(s)."))
 
+    def queue_paper_job(self, request, kind: str, queryset, **params) -> None:
+        """Slow work goes to the workers; the Today page and each paper's page show it."""
+        papers = list(queryset)
+        tasks.queue_job(kind, papers=papers, params=params, user=request.user)
+        self.message_user(
+            request,
+            _(
+                "Queued for %(count)d paper(s): the Today page and each paper's page show "
+                "how it goes."
+            )
+            % {"count": len(papers)},
+            messages.SUCCESS,
+        )
+
     @admin.action(
         description=_("Retry the pipeline (download, extract, summarize)"), permissions=["change"]
     )
     def retry(self, request, queryset):
-        ids = list(queryset.values_list("pk", flat=True))
-        Paper.objects.filter(pk__in=ids).update(
-            state=Paper.State.FETCHED, attempts=0, next_attempt_at=None
-        )
-        for paper_id in ids:
-            transaction.on_commit(lambda pk=paper_id: tasks.process_paper.delay(pk))
-        self.message_user(
-            request, _("Queued %d paper(s) for processing.") % len(ids), messages.SUCCESS
-        )
-
-    def report_regenerated(self, request, done: int, errors: list[str]) -> None:
-        self.message_user(request, _("Regenerated the summaries of %d paper(s).") % done)
-        for error in errors:
-            self.message_user(request, _("Failed: %s") % error, messages.ERROR)
+        self.queue_paper_job(request, Job.Kind.RETRY, queryset)
 
     @admin.action(
         description=_("Regenerate summaries (editors' corrections are kept)"),
         permissions=["change"],
     )
     def regenerate_summaries(self, request, queryset):
-        done, errors = pipeline.regenerate_summaries(queryset, discard_locks=False)
-        self.report_regenerated(request, done, errors)
+        self.queue_paper_job(request, Job.Kind.REGENERATE, queryset, discard_locks=False)
 
     @admin.action(
         description=_("Regenerate summaries, DISCARDING editors' corrections (asks first)"),
@@ -344,8 +433,7 @@ class PaperAdmin(SimpleHistoryAdmin):
     )
     def regenerate_discarding_locks(self, request, queryset):
         if request.POST.get("confirm") == "yes":
-            done, errors = pipeline.regenerate_summaries(queryset, discard_locks=True)
-            self.report_regenerated(request, done, errors)
+            self.queue_paper_job(request, Job.Kind.REGENERATE, queryset, discard_locks=True)
             return None
         papers = list(
             queryset.prefetch_related(
@@ -388,6 +476,11 @@ class FigureAdmin(admin.ModelAdmin):
     @admin.display(description=_("figure"))
     def preview(self, figure: Figure) -> str:
         return thumbnail(figure, 60, 120)
+
+    def save_model(self, request, obj, form, change):
+        if "caption" in form.changed_data:
+            obj.caption_edited = True
+        super().save_model(request, obj, form, change)
 
     def set_hidden(self, queryset, hidden: bool) -> None:
         for figure in queryset:

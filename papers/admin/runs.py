@@ -1,5 +1,5 @@
-"""What the machinery did and what readers reported: pipeline runs (read-only) and readers'
-error reports, resolved by an editor."""
+"""What the machinery did and what readers reported: pipeline runs and editors' jobs (read-only),
+and readers' error reports, resolved by an editor."""
 
 from django.contrib import admin, messages
 from django.utils import timezone
@@ -8,7 +8,20 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from papers.admin.common import NoAdding, as_list, change_url
-from papers.models import ErrorReport, PipelineRun
+from papers.models import ErrorReport, Job, PipelineRun
+
+
+@admin.register(Job)
+class JobAdmin(NoAdding, admin.ModelAdmin):
+    """Editors' slow work as the workers did it (started from the topic and paper pages)."""
+
+    list_display = ("created_at", "kind", "topic", "state", "done", "total", "created_by", "error")
+    list_filter = ("state", "kind")
+    list_select_related = ("topic", "created_by")
+    date_hierarchy = "created_at"
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
 
 
 @admin.register(PipelineRun)

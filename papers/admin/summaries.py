@@ -4,6 +4,8 @@ the summary page with the paper beside it, and the machine text next to the curr
 The paper admin shows summaries inline with the same form and the same lock and compare panels.
 """
 
+import json
+
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -47,6 +49,7 @@ SUMMARY_EDIT_FIELDS = (
 
 # What the pipeline recorded about how it wrote the summary; read-only.
 PROVENANCE_FIELDS = (
+    "paper_version",
     "backend",
     "model",
     "prompt_version",
@@ -125,6 +128,43 @@ class SummaryPanels:
         return as_list(summary.warnings)
 
 
+def request_sent(summary: Summary) -> str:
+    """What the summarizer was given: the LLM's messages one by one, exactly as sent."""
+    request = summary.request or {}
+    if not request:
+        return _("Not recorded (written before requests were kept, imported, or by an editor)")
+    sent_with = {k: v for k, v in request.items() if k not in ("messages", "input")}
+    parts = []
+    if sent_with:
+        parts.append(
+            format_html(
+                "<p><strong>{}</strong> {}</p>",
+                _("Sent with:"),
+                json.dumps(sent_with, ensure_ascii=False, sort_keys=True),
+            )
+        )
+    for message in request.get("messages", []):
+        content = message.get("content") or ""
+        parts.append(
+            format_html(
+                '<details><summary>{} ({} {})</summary><pre class="sent-text" style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre></details>',
+                message.get("role", ""),
+                len(content),
+                _("characters"),
+                content,
+            )
+        )
+    if "input" in request:
+        parts.append(
+            format_html(
+                '<details><summary>{}</summary><pre class="sent-text" style="white-space:pre-wrap;overflow-wrap:anywhere">{}</pre></details>',
+                _("Input of the offline summarizer"),
+                json.dumps(request["input"], ensure_ascii=False, indent=2),
+            )
+        )
+    return format_html_join("", "{}", ((part,) for part in parts))
+
+
 def machine_record(summary: Summary):
     """The summary as the pipeline last wrote it: its newest historical record while unlocked."""
     return summary.history.filter(locked=False).order_by("-history_date", "-history_id").first()
@@ -183,6 +223,7 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
         "lock_info",
         "compare",
         "warning_list",
+        "request_sent",
         *PROVENANCE_FIELDS,
     )
     fieldsets = (
@@ -195,8 +236,8 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
         (
             _("Provenance"),
             {
-                "classes": ("collapse",),
-                "fields": ("stale", "locked", *PROVENANCE_FIELDS),
+                "description": _("How the machine wrote this summary: the exact request."),
+                "fields": ("request_sent", "stale", "locked", *PROVENANCE_FIELDS),
             },
         ),
     )
@@ -273,9 +314,18 @@ class SummaryAdmin(ExtraPagesMixin, SummaryPanels, SimpleHistoryAdmin):
             ),
         )
 
+    @admin.display(description=_("request sent"))
+    def request_sent(self, summary: Summary) -> str:
+        return request_sent(summary)
+
     def save_model(self, request, obj, form, change):
+        """Also on a revert from the history: text for an older paper version stays stale, unless
+        the editor cleared "stale" here (reviewed it for the present version)."""
         if change:
             lock_if_edited(form, obj, request.user)
+        if "stale" in form.changed_data and not obj.stale:
+            obj.mark_current()
+        obj.settle_staleness()
         super().save_model(request, obj, form, change)
         indexing.refresh_indexes([obj.paper_id])
 

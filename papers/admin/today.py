@@ -1,5 +1,6 @@
-"""The editors' Today page: per topic, the digests to publish, the papers waiting for review, the
-failed ones and the last runs, with topics whose pipeline failed or stalled first.
+"""The editors' Today page: the work editors started (jobs) and the papers where arXiv changed a
+field an editor had corrected; per topic, the digests to publish, the papers waiting for review,
+the failed ones and the last runs, with topics whose pipeline failed or stalled first.
 
 Served by the topic admin (`admin:papers_today`); health is judged in papers/health.py.
 """
@@ -21,6 +22,7 @@ from papers.models import (
     Digest,
     DigestEntry,
     ErrorReport,
+    Job,
     Paper,
     PipelineRun,
     Status,
@@ -32,6 +34,8 @@ from papers.schedules import topic_crontabs
 WAITING = (Status.DRAFT, Status.REVIEW)
 PAPERS_PER_TOPIC = 10
 RUNS_PER_TOPIC = 3
+JOBS_SHOWN = 10
+ARXIV_CHANGES_SHOWN = 20
 
 
 @dataclass
@@ -106,6 +110,12 @@ def today(now: dt.datetime | None = None) -> dict:
     return {
         "topic_days": ordered,
         "open_reports": ErrorReport.objects.filter(resolved=False).count(),
+        "jobs": list(Job.objects.recent().select_related("topic", "created_by")[:JOBS_SHOWN]),
+        "arxiv_changes": list(
+            Paper.objects.with_arxiv_changes()
+            .only("id", "arxiv_id", "title", "arxiv_changes")
+            .order_by("-updated_at")[:ARXIV_CHANGES_SHOWN]
+        ),
         "now": now,
     }
 

@@ -1,10 +1,6 @@
 """Topics: the form that saves a changed arXiv query only after its dry run, the topic list with
 each topic's run health, and the "fetch now" action. The topic admin also serves the Today page."""
 
-import datetime as dt
-import hashlib
-from dataclasses import dataclass, field
-
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
@@ -13,55 +9,22 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from papers import health, schedules, tasks
+from papers import health, jobs, schedules, tasks
 from papers.admin.common import ExtraPagesMixin, change_each
-from papers.admin.today import today_view
+from papers.admin.today import JOBS_SHOWN, today_view
 from papers.health import topics_with_last_run
-from papers.models import Paper, Topic
-from papers.sources import arxiv_api
+from papers.models import Job, Topic
 
-QUERY_FIELDS = ("query", "categories", "exclude_terms", "exclude_categories")
-DRY_RUN_DAYS = 7
-DRY_RUN_MAX = 100
-
-
-@dataclass
-class DryRun:
-    """What a topic's query matched over the last days, and what its exclusions left out;
-    nothing is stored."""
-
-    since: dt.datetime
-    papers: list[arxiv_api.PaperData] = field(default_factory=list)
-    excluded: list[arxiv_api.PaperData] = field(default_factory=list)
-    known_ids: set[str] = field(default_factory=set)
-    error: str = ""
-    capped: bool = False
-
-
-def dry_run(topic: Topic, days: int = DRY_RUN_DAYS, limit: int = DRY_RUN_MAX) -> DryRun:
-    """Ask arXiv (politely, through search_results) what `topic`'s query matches, storing nothing."""
-    result = DryRun(since=timezone.now() - dt.timedelta(days=days))
-    returned = 0
-    try:
-        for data in arxiv_api.search_results(topic, result.since, limit):
-            returned += 1
-            (result.excluded if data.excluded_by else result.papers).append(data)
-    except arxiv_api.ArxivUnavailable as exc:
-        result.error = str(exc) or exc.__class__.__name__
-    result.capped = returned >= limit
-    ids = [p.arxiv_id for p in result.papers]
-    if ids:
-        result.known_ids = set(
-            Paper.objects.filter(arxiv_id__in=ids).values_list("arxiv_id", flat=True)
-        )
-    return result
+QUERY_FIELDS = jobs.QUERY_FIELDS
 
 
 class TopicForm(forms.ModelForm):
-    """A changed query is saved only after the editor has seen its dry run.
+    """A new or changed query, or a paused topic made active before any dry run (an imported
+    one), is saved only after the editor has seen a dry run of the query.
 
-    The first save runs the dry run and refuses with the results on the page; the hidden field then
-    carries a fingerprint of the query that was tried, so saving the same query again goes through.
+    The first save queues the dry run (a worker asks arXiv) and refuses; the page shows the job
+    until it is done, then its results. The hidden field then carries a fingerprint of the query
+    that was shown, so saving the same query again goes through.
     """
 
     dry_run_of = forms.CharField(required=False, widget=forms.HiddenInput)
@@ -80,32 +43,50 @@ class TopicForm(forms.ModelForm):
             "summarizer",
         )
 
-    dry_run: DryRun | None = None
+    user = None  # set by the admin: who started the dry run
+    dry_run_job: Job | None = None
+    dry_run_seen = False
 
-    def query_fingerprint(self) -> str:
-        values = [str(self.cleaned_data.get(name, "")) for name in QUERY_FIELDS]
-        return hashlib.sha256("\x00".join(values).encode()).hexdigest()[:32]
+    def needs_dry_run(self) -> bool:
+        if self.instance.pk is None or any(name in self.changed_data for name in QUERY_FIELDS):
+            return True
+        return bool(self.cleaned_data.get("active")) and not self.instance.query_checked
 
     def clean(self):
         cleaned = super().clean()
-        query_changed = self.instance.pk is None or any(
-            name in self.changed_data for name in QUERY_FIELDS
-        )
-        if self.errors or not query_changed:
+        if self.errors or not self.needs_dry_run():
             return cleaned
-        fingerprint = self.query_fingerprint()
-        if cleaned.get("dry_run_of") == fingerprint:
+        values = {name: cleaned.get(name, "") for name in QUERY_FIELDS}
+        fingerprint = jobs.query_fingerprint(values)
+        seen = cleaned.get("dry_run_of") == fingerprint
+        job = jobs.dry_run_of(values)
+        if job is None or (job.state == Job.State.FAILED and seen):
+            job = tasks.queue_job(
+                Job.Kind.DRY_RUN,
+                topic=self.instance if self.instance.pk else None,
+                params={**values, "fingerprint": fingerprint},
+                user=self.user,
+            )
+        self.dry_run_job = job
+        if job.state == Job.State.DONE and seen:
+            self.dry_run_seen = True
             return cleaned
-        trial = Topic(**{name: cleaned.get(name, "") for name in QUERY_FIELDS})
-        self.dry_run = dry_run(trial)
-        self.data = self.data.copy()
-        self.data[self.add_prefix("dry_run_of")] = fingerprint
+        if job.finished:
+            self.data = self.data.copy()
+            self.data[self.add_prefix("dry_run_of")] = fingerprint
+        if job.state == Job.State.DONE:
+            raise ValidationError(
+                _(
+                    "Check what this query matched over the last %(days)d days (below), "
+                    "then save again to keep it."
+                ),
+                params={"days": jobs.DRY_RUN_DAYS},
+            )
+        if job.state == Job.State.FAILED:
+            raise ValidationError(_("The dry run failed (below); save again to try again."))
         raise ValidationError(
-            _(
-                "Check what this query matched over the last %(days)d days (below), "
-                "then save again to keep it."
-            ),
-            params={"days": DRY_RUN_DAYS},
+            _("A dry run of this query is %(state)s; reload the page to see it, then save again."),
+            params={"state": job.get_state_display().lower()},
         )
 
 
@@ -121,17 +102,26 @@ class TopicAdmin(ExtraPagesMixin, admin.ModelAdmin):
         "paper_count",
         "last_run",
     )
-    list_filter = ("active", "language", "auto_publish")
-
-    def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
-        schedules.ensure_topic_schedule(obj)
-
+    list_filter = ("active", "query_checked", "language", "auto_publish")
     search_fields = ("name", "slug", "query")
+    readonly_fields = ("query_checked",)
     prepopulated_fields = {"slug": ("name",)}
     actions = ("run_now",)
     fieldsets = (
-        (None, {"fields": ("name", "slug", "description", "language", "active", "auto_publish")}),
+        (
+            None,
+            {
+                "fields": (
+                    "name",
+                    "slug",
+                    "description",
+                    "language",
+                    "active",
+                    "query_checked",
+                    "auto_publish",
+                )
+            },
+        ),
         (
             _("arXiv query"),
             {
@@ -149,9 +139,24 @@ class TopicAdmin(ExtraPagesMixin, admin.ModelAdmin):
     def get_queryset(self, request):
         return topics_with_last_run().annotate(paper_count=Count("topic_papers", distinct=True))
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.user = request.user
+        return form
+
+    def save_model(self, request, obj, form, change):
+        if form.dry_run_seen:
+            obj.query_checked = True
+        super().save_model(request, obj, form, change)
+        schedules.ensure_topic_schedule(obj)
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         adminform = context.get("adminform")
-        context["dry_run"] = getattr(adminform.form, "dry_run", None) if adminform else None
+        context["dry_run_job"] = getattr(adminform.form, "dry_run_job", None) if adminform else None
+        if obj is not None:
+            context["topic_jobs"] = list(
+                obj.jobs.recent().select_related("topic", "created_by")[:JOBS_SHOWN]
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     @admin.display(description=_("papers"), ordering="paper_count")
@@ -181,6 +186,6 @@ class TopicAdmin(ExtraPagesMixin, admin.ModelAdmin):
             self,
             request,
             queryset,
-            lambda topic: tasks.fetch_topic.delay(topic.pk),
-            _("Queued %d topic(s)."),
+            lambda topic: tasks.queue_job(Job.Kind.FETCH, topic=topic, user=request.user),
+            _("Queued %d topic(s); the Today page and each topic's page show how it goes."),
         )

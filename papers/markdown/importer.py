@@ -5,14 +5,12 @@ transaction, and never overwrites an editor's locked summary.
 """
 
 import bisect
-import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import transaction
-from django.utils.text import slugify
 
 from papers import indexing
 from papers.markdown.mojibake import RepairReport, repair_text
@@ -21,7 +19,6 @@ from papers.models import (
     SUMMARY_LIST_FIELDS,
     SUMMARY_TEXT_FIELDS,
     Digest,
-    DigestEntry,
     Figure,
     Paper,
     Status,
@@ -32,7 +29,6 @@ from papers.models import (
 )
 from papers.text import safe_url
 
-MAX_TAG_LENGTH = 50
 KEYWORD_TAGS = 8
 
 
@@ -108,44 +104,26 @@ def _count(report: ImportReport, kind: str, created: bool, changed: bool) -> Non
         report.unchanged[kind] += 1
 
 
-def _unique_slug(name: str) -> str:
-    base = slugify(name, allow_unicode=True)[:180] or hashlib.sha1(name.encode()).hexdigest()[:10]
-    slug, n = base, 1
-    while Topic.objects.filter(slug=slug).exists():
-        n += 1
-        slug = f"{base}-{n}"
-    return slug
-
-
-def _tag(name: str, kind: str) -> Tag | None:
-    name = " ".join(name.split())
-    if not name or len(name) > MAX_TAG_LENGTH:
-        return None
-    tag = Tag.objects.filter(name__iexact=name).first()
-    return tag or Tag.objects.create(name=name, kind=kind)
-
-
-def _tag_paper(report: ImportReport, paper: Paper, tags: Iterable[Tag | None]) -> None:
+def _tag_paper(report: ImportReport, paper: Paper, tags: Iterable[Tag]) -> None:
     have = set(paper.tags.values_list("pk", flat=True))
-    for tag in tags:
-        if tag is None:
-            continue
-        if tag.pk in have:
-            report.unchanged["tag"] += 1
-        else:
-            paper.tags.add(tag)
-            have.add(tag.pk)
-            report.created["tag"] += 1
+    tags = list(dict.fromkeys(tags))
+    new = [tag for tag in tags if tag.pk not in have]
+    added = paper.add_tags(new)
+    report.unchanged["tag"] += len(tags) - len(new)
+    report.created["tag"] += len(added)
+    report.skipped["tag"] += len(new) - len(added)
 
 
 def _store_topic(report: ImportReport, post: Post) -> Topic:
     topic = Topic.objects.filter(name__iexact=post.topic_name).first()
     if topic is None:
+        # The query is a guess: the topic waits, unscheduled, for an editor's dry run.
         topic = Topic.objects.create(
             name=post.topic_name,
-            slug=_unique_slug(post.topic_name),
             query=f'abs:"{post.topic_name}"',
             language=post.language,
+            active=False,
+            query_checked=False,
         )
         report.created["topic"] += 1
     else:
@@ -165,11 +143,11 @@ def _store_paper(report: ImportReport, post: Post, item: PostPaper) -> Paper:
     paper = Paper.objects.select_for_update().filter(arxiv_id=item.arxiv_id).first()
     if paper is None:
         version = item.version or 1
+        # Published with the post's digest (Digest.publish), like any other paper.
         paper = Paper(
             arxiv_id=item.arxiv_id,
             version=version,
             versions_seen=[version],
-            status=Status.PUBLISHED,
             published=post.date,
         )
         _apply(paper, values)
@@ -180,9 +158,6 @@ def _store_paper(report: ImportReport, post: Post, item: PostPaper) -> Paper:
     changed = _apply(paper, values, fill_only=True)
     if paper.published is None:
         paper.published = post.date
-        changed = True
-    if paper.status == Status.DRAFT:
-        paper.status = Status.PUBLISHED
         changed = True
     if changed:
         paper.save()
@@ -260,13 +235,10 @@ def _store_digest(report: ImportReport, post: Post, topic: Topic, papers: list[P
     values = {"title": post.title, "intro": post.description}
     created = digest is None
     if created:
-        digest = Digest(topic=topic, date=post.date.date(), status=Status.PUBLISHED)
+        digest = Digest(topic=topic, date=post.date.date())
         changed = _apply(digest, values)
     else:
         changed = _apply(digest, values, fill_only=True)
-        if digest.status == Status.DRAFT:
-            digest.status = Status.PUBLISHED
-            changed = True
     if post.cover and digest.cover_id is None:
         cover = Figure.objects.filter(paper__in=papers, source_url=post.cover).first()
         if cover is not None:
@@ -275,15 +247,14 @@ def _store_digest(report: ImportReport, post: Post, topic: Topic, papers: list[P
     if created or changed:
         digest.save()
     _count(report, "digest", created, changed)
-    for position, paper in enumerate(papers):
-        entry, made = DigestEntry.objects.get_or_create(
-            digest=digest, paper=paper, defaults={"position": position}
-        )
-        moved = not made and entry.position != position
-        if moved:
-            entry.position = position
-            entry.save(update_fields=["position"])
-        _count(report, "entry", made, moved)
+    # The post's order first; papers an editor added to the digest follow.
+    arrangement = digest.arrange([paper.pk for paper in papers])
+    for paper in papers:
+        made = paper.pk in arrangement.added
+        _count(report, "entry", made, not made and paper.pk in arrangement.moved)
+    # A post is a published digest; one an editor sent back to review or hid stays so.
+    if digest.status == Status.DRAFT:
+        digest.publish()
     return digest
 
 
@@ -306,7 +277,7 @@ def _repair_warnings(post: Post, repair: RepairReport | None) -> dict[str, list[
 def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -> None:
     """Write one parsed post; `where[0]` follows the line being written, for error reports."""
     topic = _store_topic(report, post)
-    topic_tag = _tag(topic.name, Tag.Kind.TOPIC)
+    topic_tags = Tag.objects.for_names([topic.name], Tag.Kind.TOPIC)
     warnings = _repair_warnings(post, report.repair)
     extra = [t for t in dict.fromkeys(post.tags + post.keywords) if t.lower() != topic.name.lower()]
     papers = []
@@ -318,7 +289,7 @@ def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -
         _store_summary(report, post, item, paper, name, warnings.get(item.arxiv_id, []))
         _store_figures(report, item, paper)
         keywords = item.summary.get("keywords", [])[:KEYWORD_TAGS]
-        tags = [topic_tag] + [_tag(k, Tag.Kind.KEYWORD) for k in extra + keywords]
+        tags = topic_tags + Tag.objects.for_names(extra + keywords, Tag.Kind.KEYWORD)
         _tag_paper(report, paper, tags)
         papers.append(paper)
     indexing.refresh_indexes(paper.pk for paper in papers)

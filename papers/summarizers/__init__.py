@@ -16,6 +16,7 @@ from .base import (
     SummaryInput,
     SummaryResult,
     input_digest,
+    offline_request,
     validate_fields,
 )
 
@@ -54,6 +55,7 @@ def summarize(inp: SummaryInput, backend: str, *, llm: LlmConfig | None = None) 
             tokens=None,
             duration_ms=round((time.monotonic() - started) * 1000),
             warnings=warnings,
+            request=offline_request(inp),
         )
     if backend == "openai":
         from . import llm as llm_backend

@@ -37,6 +37,8 @@ class SummaryResult:
     tokens: int | None
     duration_ms: int
     warnings: list[str]
+    # What the summarizer was given, to show and to reproduce: for an LLM the exact request body.
+    request: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -87,6 +89,22 @@ def input_digest(inp: SummaryInput, *, backend: str, model: str, prompt_version:
     }
     encoded = json.dumps(payload, sort_keys=True, ensure_ascii=False).encode("utf-8")
     return hashlib.sha256(encoded).hexdigest()
+
+
+def offline_request(inp: SummaryInput) -> dict:
+    """The offline summarizer's input, the full text by its length and hash (it is the paper's)."""
+    return {
+        "input": {
+            "title": inp.title,
+            "abstract": inp.abstract,
+            "comment": inp.comment,
+            "language": inp.language,
+            "affiliations": list(inp.affiliations),
+            "first_page_text": inp.first_page_text,
+            "full_text_chars": len(inp.full_text),
+            "full_text_sha256": hashlib.sha256(inp.full_text.encode("utf-8")).hexdigest(),
+        }
+    }
 
 
 def _check_text_list(name: str, value: object) -> list[str]:

@@ -280,11 +280,14 @@ class _Chat:
         )
         self.json_mode = True
         self.tokens: int | None = None
+        # The body of the last request, exactly as sent (kept with the summary).
+        self.sent: dict = {}
 
     def complete(self, messages: list[dict]) -> str | None:
         kwargs = {"model": self.config.model, "messages": messages}
         if self.json_mode:
             kwargs["response_format"] = {"type": "json_object"}
+        self.sent = {**kwargs, "messages": [dict(m) for m in messages]}
         try:
             response = self.client.chat.completions.create(**kwargs)
         except openai.BadRequestError as error:
@@ -357,4 +360,5 @@ def summarize(inp: SummaryInput, config: LlmConfig) -> SummaryResult:
         tokens=chat.tokens,
         duration_ms=round((time.monotonic() - started) * 1000),
         warnings=warnings,
+        request=chat.sent,
     )

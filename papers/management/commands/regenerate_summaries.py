@@ -39,9 +39,8 @@ class Command(BaseCommand):
             papers = papers | Paper.objects.filter(summaries__stale=True)
         if not (arxiv_ids or topic or stale):
             raise CommandError("Name papers by arXiv id, or use --topic or --stale.")
-        done, errors = pipeline.regenerate_summaries(papers.distinct(), discard_locks=discard_locks)
-        for error in errors:
-            self.stderr.write(self.style.ERROR(error))
-        self.stdout.write(f"Regenerated the summaries of {done} paper(s).")
-        if errors:
-            raise CommandError(f"{len(errors)} paper(s) failed.")
+        report = pipeline.regenerate_summaries(papers.distinct(), discard_locks=discard_locks)
+        for line in report.lines():
+            self.stdout.write(line)
+        if report.failed:
+            raise CommandError(f"{len(report.failed)} paper(s) failed.")
