@@ -927,13 +927,6 @@ class Digest(models.Model):
             self.set_status(record.status)
             self.arrange(order, drop_others=True)
 
-
-def record_paper_order(sender, instance: Digest, history_instance, **kwargs) -> None:
-    """pre_create_historical_record receiver: a digest's record carries its papers in order."""
-    history_instance.paper_order = list(
-        instance.entries.order_by("position", "id").values_list("paper__arxiv_id", flat=True)
-    )
-
     def kind_counts(self, entries=None) -> dict[str, int]:
         """How many of the entries (default: all, prefetched when present) are new papers,
         cross-lists and new versions."""
@@ -941,6 +934,13 @@ def record_paper_order(sender, instance: Digest, history_instance, **kwargs) -> 
         for entry in self.entries.all() if entries is None else entries:
             counts[entry.kind] += 1
         return counts
+
+
+def record_paper_order(sender, instance: Digest, history_instance, **kwargs) -> None:
+    """pre_create_historical_record receiver: a digest's record carries its papers in order."""
+    history_instance.paper_order = list(
+        instance.entries.order_by("position", "id").values_list("paper__arxiv_id", flat=True)
+    )
 
 
 class DigestEntry(models.Model):

@@ -10,6 +10,7 @@ from django_celery_beat.models import PeriodicTask
 from papers import pipeline
 from papers.markdown.importer import import_post
 from papers.models import MAX_TAG_LENGTH, Digest, Paper, Status, Summary, Tag, Topic
+from papers.schedules import ensure_topic_schedule
 from tests.arxiv_server import atom_feed, entry
 from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
 from tests.llm_server import FakeLlm
@@ -223,6 +224,7 @@ def test_an_imported_topic_starts_paused_without_a_schedule():
     topic.active = True
     topic.query_checked = True
     topic.save()
+    ensure_topic_schedule(topic)  # as the topic admin does on saving
     assert PeriodicTask.objects.get(task="papers.fetch_topic").enabled
 
 

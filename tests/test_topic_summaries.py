@@ -125,7 +125,10 @@ def test_each_topic_has_its_summary_and_shows_it_on_page_feed_and_mail(
 
     en_page = client.get(en_digest.get_absolute_url()).content.decode()
     zh_page = client.get(zh_digest.get_absolute_url()).content.decode()
-    english_summary, chinese_summary = 'class="summary" lang="en"', 'class="summary" lang="zh-Hans"'
+    english_summary, chinese_summary = (
+        'class="summary math" lang="en"',
+        'class="summary math" lang="zh-Hans"',
+    )
     assert english_summary in en_page and chinese_summary not in en_page
     assert CHINESE["tldr"] not in en_page
     assert chinese_summary in zh_page and english_summary not in zh_page
@@ -161,7 +164,7 @@ def test_a_missing_summary_falls_back_visibly_everywhere(
     assert paper.state == Paper.State.FAILED and "Summary (openai) in zh" in paper.last_error
 
     page = client.get(zh_digest.get_absolute_url()).content.decode()
-    assert NOTE in page and 'class="summary" lang="en"' in page
+    assert NOTE in page and 'class="summary math" lang="en"' in page
     feed = client.get(f"/topics/{chinese.slug}/feed/").content.decode()
     assert NOTE in feed
     follow("chinese@example.org", chinese)
