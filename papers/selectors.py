@@ -12,6 +12,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from papers import search
+from papers.inputs import CONTROL_CHARACTERS
 from papers.models import (
     Digest,
     DigestEntry,
@@ -40,7 +41,7 @@ def papers_for_listing() -> QuerySet:
 
 def clean_query(text: str) -> str:
     """A search text cut to a sane size; anything longer is noise or abuse."""
-    words = (text or "").replace("\x00", " ")[:MAX_QUERY_CHARS].split()
+    words = CONTROL_CHARACTERS.sub(" ", text or "")[:MAX_QUERY_CHARS].split()
     return " ".join(words[:MAX_QUERY_WORDS])
 
 
