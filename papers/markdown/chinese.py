@@ -31,12 +31,31 @@ WEIGHT = 1.3
 RESEARCH_COUNT = 3000
 # 与 ("and", "with") and 中 ("in") lose the same byte as 不 ("not"): a repaired 不 standing alone
 # reverses what the author wrote if it is wrong, so it must win by this much (in log-probability)
-# over 与 and 中; as the start of a two-character word (不可, 不均) it needs a smaller lead, and in
-# longer words (不透明, 不一致) none.
+# over 与 and 中; at the start of a word (不可, 不透明) it needs a smaller lead.
 NEGATION = "不"
 REVERSED_BY_NEGATION = {"与", "中"}
 NEGATION_GUARD = 2.0
 NEGATION_WORD_GUARD = 1.0
+# Grammar beyond the next word, as a bonus in log-probability: 在/从/于 ... 中 ("in ..."), and
+# 与 ... 相比 ("compared with"), 与 ... 结合 ("combined with"), 与 ... 之间 ("between").
+FRAME_BONUS = 1.5
+FRAME_OPENERS = "在从于"
+WITH_VERBS = (
+    "相比",
+    "结合",
+    "之间",
+    "相关",
+    "一致",
+    "对应",
+    "相同",
+    "不同",
+    "相似",
+    "融合",
+    "对齐",
+    "交互",
+    "无关",
+    "合作",
+)
 
 HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
@@ -95,12 +114,19 @@ def model() -> Model:
             kind = "S" if len(word) == 1 else "B"
             entries.append((word, count, tag))
             totals[(kind, tag)] = totals.get((kind, tag), 0) + count
-    known = {word for word, _, _ in entries}
-    for word, tag in _research_words():
-        if word not in known and tag in tags:
-            entries.append((word, RESEARCH_COUNT, tag))
-            kind = "S" if len(word) == 1 else "B"
-            totals[(kind, tag)] = totals.get((kind, tag), 0) + RESEARCH_COUNT
+    known = {word: n for n, (word, _, _) in enumerate(entries)}
+    for word, tag, wanted in _research_words():
+        kind = "S" if len(word) == 1 else "B"
+        if word in known:
+            # A general word that research uses more often (提示 "prompt", 架构).
+            number = known[word]
+            _, count, tag = entries[number]
+            if count < wanted:
+                entries[number] = (word, wanted, tag)
+                totals[(kind, tag)] += wanted - count
+        elif tag in tags:
+            entries.append((word, wanted, tag))
+            totals[(kind, tag)] = totals.get((kind, tag), 0) + wanted
     grand_total = sum(totals.values())
     words: dict[str, tuple[int, int, float]] = {}
     prefixes: set[str] = set()
@@ -131,17 +157,38 @@ def model() -> Model:
     return Model(states, words, frozenset(prefixes), start, transition)
 
 
-def _research_words() -> list[tuple[str, str]]:
+def _research_words() -> list[tuple[str, str, int]]:
+    """(word, tag, count) from research_words.txt; the count is optional."""
     lines = (Path(__file__).parent / "research_words.txt").read_text(encoding="utf-8").splitlines()
-    pairs = [line.split() for line in lines if line.strip() and not line.startswith("#")]
-    return [(pair[0], pair[1]) for pair in pairs if len(pair) == 2]
+    found = []
+    for line in lines:
+        parts = line.split()
+        if len(parts) in (2, 3) and not line.startswith("#"):
+            found.append((parts[0], parts[1], int(parts[2]) if len(parts) == 3 else RESEARCH_COUNT))
+    return found
 
 
 def _guard(word: str, start: int, options: dict[int, list[str]]) -> float:
     """The lead a word beginning with a repaired 不 needs over 与 and 中 there."""
     if word[0] != NEGATION or not REVERSED_BY_NEGATION & set(options.get(start, ())):
         return 0.0
-    return NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD if len(word) == 2 else 0.0
+    return NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
+
+
+def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]]) -> float:
+    """FRAME_BONUS for a repaired 中 after 在/从/于, or a repaired 与 before one of WITH_VERBS,
+    in the same stretch (stretches end at punctuation)."""
+    if char == "中":
+        opens = any(_could_be(tokens, options, i, FRAME_OPENERS) for i in range(at))
+        return FRAME_BONUS if opens else 0.0
+    if char == "与":
+        text = "".join(tokens[at + 1 :])
+        return FRAME_BONUS if any(word in text for word in WITH_VERBS) else 0.0
+    return 0.0
+
+
+def _could_be(tokens: list[str], options: dict[int, list[str]], index: int, chars: str) -> bool:
+    return any(c in chars for c in options.get(index) or [tokens[index]])
 
 
 def _product(positions: str, tags: list[str]) -> list[tuple[str, str]]:
@@ -249,6 +296,8 @@ def _words_from(m: Model, tokens, options, start: int, out: list) -> None:
             if found is not None:
                 logp = found[2]
                 logp -= _guard(word, start, options)
+                if at in options and len(word) == 1:
+                    logp += _frame(word, at, tokens, options)
                 out.append((at + 1, found[0], found[1], logp, picked))
             elif not text:
                 state = m.states[("S", "n")]
