@@ -7,6 +7,7 @@ import hashlib
 import re
 import secrets
 import unicodedata
+from collections import Counter
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
@@ -15,12 +16,14 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
 from papers.arxiv_ids import split_arxiv_id  # noqa: F401 - other modules import it from here
+from papers.exclusions import Rule, parse_rules
 from papers.storage import private_storage
 
 
@@ -52,7 +55,10 @@ class Topic(models.Model):
     )
     exclude_terms = models.TextField(
         blank=True,
-        help_text=_("One term per line; papers whose title or abstract has one are left out"),
+        help_text=_(
+            'One per line: a word or a "quoted phrase" (whole words, any case) found in the title '
+            "or abstract, or cat:cs.SD for a category"
+        ),
     )
     exclude_categories = models.CharField(
         max_length=500, blank=True, help_text=_("Space-separated arXiv categories to leave out")
@@ -100,6 +106,10 @@ class Topic(models.Model):
     @property
     def exclude_category_list(self) -> list[str]:
         return self.exclude_categories.split()
+
+    @property
+    def exclusion_rules(self) -> list[Rule]:
+        return parse_rules(self.exclude_term_list, self.exclude_category_list)
 
     def last_successful_run(self) -> "PipelineRun | None":
         return self.runs.filter(status=PipelineRun.State.SUCCEEDED).order_by("-started_at").first()
@@ -189,7 +199,11 @@ class Paper(models.Model):
     updated = models.DateTimeField(null=True, blank=True)
     abs_url = models.URLField(blank=True)
     pdf_url = models.URLField(blank=True)
-    license = models.URLField(blank=True, max_length=300)
+    license = models.URLField(
+        blank=True,
+        max_length=300,
+        help_text=_("Read from arXiv; an editor may set it when arXiv has not told it yet"),
+    )
     license_checked_at = models.DateTimeField(
         null=True, blank=True, help_text=_("When the licence was read from arXiv's OAI-PMH")
     )
@@ -269,6 +283,11 @@ class Paper(models.Model):
     @property
     def license_name(self) -> str:
         return license_name(self.license)
+
+    @property
+    def license_known(self) -> bool:
+        """Whether arXiv (or an editor) told the licence; until then figures wait, unforbidden."""
+        return bool(self.license) or self.license_checked_at is not None
 
     @property
     def content_allowed(self) -> bool:
@@ -510,6 +529,17 @@ class Summary(models.Model):
         return {name: getattr(self, name) for name in SUMMARY_FIELDS}
 
 
+def summary_fallback_note(summary: "Summary | None", language: str) -> str:
+    """What a reader is told when the summary shown is not in the language asked for."""
+    if summary is None or summary.language == language:
+        return ""
+    names = dict(Language.choices)
+    return gettext("Summary in %(shown)s; %(wanted)s not yet written.") % {
+        "shown": names.get(summary.language, summary.language),
+        "wanted": names.get(language, language),
+    }
+
+
 def figure_upload_to(instance: "Figure", filename: str) -> str:
     return f"figures/{instance.paper.arxiv_id.replace('/', '_')}/{filename}"
 
@@ -626,8 +656,23 @@ class Digest(models.Model):
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 
+    def kind_counts(self, entries=None) -> dict[str, int]:
+        """How many of the entries (default: all, prefetched when present) are new papers,
+        cross-lists and new versions."""
+        counts = dict.fromkeys(DigestEntry.Kind.values, 0)
+        for entry in self.entries.all() if entries is None else entries:
+            counts[entry.kind] += 1
+        return counts
+
 
 class DigestEntry(models.Model):
+    class Kind(models.TextChoices):
+        """How the paper came into the topic, as arXiv's listings say it."""
+
+        NEW = "new", _("New")
+        CROSS = "cross", _("Cross-listed")
+        REPLACEMENT = "replacement", _("New version")
+
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="entries")
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="digest_entries")
     position = models.PositiveIntegerField(default=0)
@@ -637,6 +682,7 @@ class DigestEntry(models.Model):
         blank=True,
         help_text=_("A one-line reason makes this paper an editors' pick of the digest"),
     )
+    kind = models.CharField(max_length=12, choices=Kind.choices, default=Kind.NEW)
 
     class Meta:
         ordering = ["digest", "position", "id"]
@@ -651,6 +697,13 @@ class DigestEntry(models.Model):
     @property
     def is_pick(self) -> bool:
         return bool(self.pick_reason.strip())
+
+
+class Announcement(models.TextChoices):
+    """What a run saw of arXiv's announcements since the previous run (blank: not known)."""
+
+    SEEN = "seen", _("Announced")
+    NONE = "none", _("No announcement")
 
 
 class PipelineRun(models.Model):
@@ -674,6 +727,23 @@ class PipelineRun(models.Model):
         default=list, blank=True, help_text=_("arXiv ids this run saw, newest first")
     )
     note = models.TextField(blank=True, help_text=_("Why a run found nothing, and other remarks"))
+    returned = models.PositiveIntegerField(
+        default=0, help_text=_("Results arXiv returned, before exclusions")
+    )
+    excluded = models.JSONField(
+        default=list, blank=True, help_text=_('Results left out: [{"arxiv_id": ..., "rule": ...}]')
+    )
+    newest_seen = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text=_("Latest submission time arXiv showed this run; the next run starts there"),
+    )
+    announcement = models.CharField(
+        max_length=8,
+        choices=Announcement.choices,
+        blank=True,
+        help_text=_("Whether arXiv showed papers announced since the previous run"),
+    )
 
     class Meta:
         ordering = ["-started_at"]
@@ -681,6 +751,11 @@ class PipelineRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} run {self.started_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def exclusion_counts(self) -> dict[str, int]:
+        """Results left out, by the rule that left them out."""
+        return dict(Counter(item.get("rule", "") for item in self.excluded or []))
 
 
 class ErrorReport(models.Model):

@@ -7,7 +7,6 @@ digest for the announcement date. Running any step twice creates no duplicate ro
 import datetime as dt
 import logging
 import tempfile
-import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +15,9 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from papers import indexing
+from papers import announcements, indexing
 from papers.models import (
+    Announcement,
     Digest,
     DigestEntry,
     Paper,
@@ -32,47 +32,91 @@ from papers.sources import arxiv_api
 
 logger = logging.getLogger(__name__)
 
-ARXIV_TZ = zoneinfo.ZoneInfo("America/New_York")
-# arXiv announces new papers at 20:00 US Eastern, Sunday to Thursday (Python: Monday is 0).
-ANNOUNCEMENT_HOUR = 20
-ANNOUNCEMENT_WEEKDAYS = {6, 0, 1, 2, 3}
-
-
-def last_announcement(moment: dt.datetime) -> dt.datetime:
-    """The latest arXiv announcement at or before `moment` (holidays are not known here)."""
-    local = moment.astimezone(ARXIV_TZ)
-    day = local.date()
-    for _ in range(8):
-        at = dt.datetime.combine(day, dt.time(ANNOUNCEMENT_HOUR), tzinfo=ARXIV_TZ)
-        if day.weekday() in ANNOUNCEMENT_WEEKDAYS and at <= local:
-            return at
-        day -= dt.timedelta(days=1)
-    raise AssertionError("unreachable: there is an announcement every week")
-
-
-def announcement_date(moment: dt.datetime) -> dt.date:
-    """The date arXiv's listing carries for the latest announcement: the UTC date of 20:00 ET.
-
-    An announcement on Monday evening in New York is Tuesday's listing.
-    """
-    return last_announcement(moment).astimezone(dt.UTC).date()
+# How long after a scheduled announcement a run that saw none looks again (arXiv's API can lag
+# the announcement by hours), and until when.
+LOOK_AGAIN_AFTER = dt.timedelta(minutes=90)
+LOOK_AGAIN_UNTIL = dt.timedelta(hours=6)
+# A version the schedule dates this long before the run was found by a backfill (`--since`):
+# it goes into the run's own digest rather than one far in the past.
+BACKFILL_AGE = dt.timedelta(days=14)
+# The next run asks arXiv again from a little before the newest submission this one saw.
+FRONTIER_MARGIN = dt.timedelta(hours=1)
 
 
 @dataclass
 class FetchOutcome:
     run: PipelineRun
     to_process: list[int] = field(default_factory=list)
-    digest: Digest | None = None
+    digests: list[Digest] = field(default_factory=list)
+    # arXiv showed nothing new soon after a scheduled announcement: ask again a little later.
+    look_again: bool = False
+
+    @property
+    def digest(self) -> Digest | None:
+        """The digest of the run's own announcement day if it got papers, else the latest one."""
+        for digest in self.digests:
+            if digest.date == self.run.announced_on:
+                return digest
+        return self.digests[-1] if self.digests else None
 
 
 Progress = Callable[[str, str], None]
 
 
-def default_since(topic: Topic) -> dt.datetime:
+def previous_frontier(topic: Topic) -> dt.datetime | None:
+    """The newest submission an earlier successful run of the topic saw on arXiv."""
+    run = (
+        topic.runs.filter(status=PipelineRun.State.SUCCEEDED, newest_seen__isnull=False)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    return run.newest_seen if run else None
+
+
+def default_since(topic: Topic, now: dt.datetime | None = None) -> dt.datetime:
+    """Where a run starts asking: just before the newest submission an earlier run saw.
+
+    Everything arXiv announces later was submitted after that (announcements go out in order),
+    whenever it was announced and whenever the runs happened; what is asked twice is skipped.
+    """
+    frontier = previous_frontier(topic)
+    if frontier is not None:
+        return frontier - FRONTIER_MARGIN
     last = topic.last_successful_run()
     if last is not None:
-        return last.started_at
-    return timezone.now() - dt.timedelta(days=settings.FETCH_WINDOW_DAYS)
+        return last.since or last.started_at
+    return (now or timezone.now()) - dt.timedelta(days=settings.FETCH_WINDOW_DAYS)
+
+
+def quiet_days(start: dt.date, end: dt.date) -> set[dt.date]:
+    """Listing dates on which runs saw no announcement and none saw one: holidays."""
+    seen: dict[dt.date, set[str]] = {}
+    rows = PipelineRun.objects.filter(announced_on__range=(start, end)).exclude(announcement="")
+    for date, announcement in rows.values_list("announced_on", "announcement"):
+        seen.setdefault(date, set()).add(announcement)
+    return {date for date, kinds in seen.items() if kinds == {Announcement.NONE}}
+
+
+def digest_date(submitted: dt.datetime, run: PipelineRun, quiet: set[dt.date]) -> dt.date:
+    """The listing date on which arXiv announced a version submitted at `submitted`.
+
+    arXiv's schedule gives the date; a day on which runs saw no announcement (a holiday) passes
+    the version on to the next listing. Never later than the run's own day.
+    """
+    date = announcements.scheduled_listing_date(submitted)
+    if date < run.announced_on - BACKFILL_AGE:
+        return run.announced_on
+    while date in quiet and date < run.announced_on:
+        date = announcements.next_listing_date(date)
+    return min(date, run.announced_on)
+
+
+def entry_kind(topic: Topic, data: arxiv_api.PaperData) -> str:
+    if data.version > 1:
+        return DigestEntry.Kind.REPLACEMENT
+    if topic.category_list and data.primary_category not in topic.category_list:
+        return DigestEntry.Kind.CROSS
+    return DigestEntry.Kind.NEW
 
 
 def fetch_topic(
@@ -81,19 +125,30 @@ def fetch_topic(
     since: dt.datetime | None = None,
     max_results: int | None = None,
     progress: Progress | None = None,
+    now: dt.datetime | None = None,
 ) -> FetchOutcome:
-    """Ask arXiv for the topic's new papers, store them, and build the day's digest."""
-    since = since or default_since(topic)
-    run = PipelineRun.objects.create(topic=topic, since=since)
-    run.announced_on = announcement_date(run.started_at)
+    """Ask arXiv for the topic's new papers, store them, and put each into the digest of the day
+    arXiv announced it (once per topic). `now` is for replaying past days."""
+    started = now or timezone.now()
+    frontier = previous_frontier(topic)
+    since = since or default_since(topic, started)
+    run = PipelineRun.objects.create(topic=topic, since=since, started_at=started)
+    run.announced_on = announcements.announcement_date(started)
     outcome = FetchOutcome(run=run)
-    new_papers: list[Paper] = []
+    newest: dt.datetime | None = None
+    placed: dict[dt.date, list[tuple[Paper, str]]] = {}
+    quiet = quiet_days(run.announced_on - BACKFILL_AGE, run.announced_on)
     try:
-        for data in arxiv_api.search_topic(topic, since, max_results or topic.max_results):
+        for data in arxiv_api.search_results(topic, since, max_results or topic.max_results):
+            run.returned += 1
+            newest = max(newest or data.updated, data.updated)
+            if data.excluded_by:
+                run.excluded.append({"arxiv_id": data.arxiv_id, "rule": data.excluded_by})
+                continue
             run.found += 1
             run.paper_ids.append(data.arxiv_id)
             try:
-                paper, change = store_paper(topic, data)
+                paper, change, joined = store_paper(topic, data)
             except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the batch
                 logger.exception("Could not store %s", data.arxiv_id)
                 run.failed += 1
@@ -103,32 +158,61 @@ def fetch_topic(
                 run.new += 1
             elif change == "updated":
                 run.updated += 1
-            if change in ("new", "updated") or paper.state != Paper.State.DONE:
+            if (
+                change in ("new", "updated")
+                or paper.state != Paper.State.DONE
+                or (joined and not paper.summaries.filter(language=topic.language).exists())
+            ):
                 outcome.to_process.append(paper.pk)
-            if change == "new" or change == "joined":
-                new_papers.append(paper)
+            if joined:
+                date = digest_date(data.updated, run, quiet)
+                placed.setdefault(date, []).append((paper, entry_kind(topic, data)))
             if progress:
                 progress(data.arxiv_id, change)
+        # The newest paper in the topic's categories tells "no announcement" from "no match".
+        try:
+            probe = arxiv_api.newest_submission(topic)
+        except arxiv_api.ArxivUnavailable as exc:
+            logger.warning("Could not ask arXiv what it announced: %s", exc)
+        else:
+            newest = max(filter(None, [newest, probe]), default=None)
     except arxiv_api.ArxivUnavailable as exc:
         run.status = PipelineRun.State.FAILED
         run.errors.append(f"arXiv: {exc}")
     else:
         run.status = PipelineRun.State.SUCCEEDED
+    if newest is not None:
+        run.announcement = (
+            Announcement.SEEN if frontier is None or newest > frontier else Announcement.NONE
+        )
+    run.newest_seen = max(filter(None, [newest, frontier]), default=None)
+    if run.status == PipelineRun.State.SUCCEEDED:
         run.note = explain_run(run)
+        outcome.look_again = run.announcement == Announcement.NONE and started < (
+            announcements.last_announcement(started) + LOOK_AGAIN_UNTIL
+        )
     # Also after a failure part-way: the next run would see these papers as already stored.
-    if new_papers:
-        outcome.digest = assemble_digest(topic, run.announced_on, new_papers)
-    run.finished_at = timezone.now()
+    for date in sorted(placed):
+        papers = [paper for paper, _kind in placed[date]]
+        kinds = {paper.pk: kind for paper, kind in placed[date]}
+        outcome.digests.append(assemble_digest(topic, date, papers, kinds))
+    run.finished_at = now or timezone.now()
     run.save()
     return outcome
 
 
 def explain_run(run: PipelineRun) -> str:
-    """Why a run found nothing: no announcement, the same batch as before, or no match."""
+    """Why a run found nothing: no announcement, all excluded, no match, or the same batch."""
+    if run.announcement == Announcement.NONE and run.new == 0 and run.updated == 0:
+        return (
+            "No new arXiv announcement since the last run (a weekend, a holiday, or arXiv is late)."
+        )
     if run.found == 0:
-        if run.since and last_announcement(run.started_at) < run.since:
-            return "No arXiv announcement since the last run (weekend or holiday)."
-        return "arXiv announced papers, but none matched this topic's query."
+        if run.excluded:
+            return f"arXiv returned {run.returned} results; the exclusions left out every one."
+        if run.announcement == Announcement.SEEN:
+            return "arXiv announced papers, but none matched this topic's query."
+        return "arXiv returned nothing for this query (whether it announced anything is unknown)."
     if run.new == 0 and run.updated == 0:
         previous = (
             PipelineRun.objects.filter(topic=run.topic, status=PipelineRun.State.SUCCEEDED)
@@ -143,11 +227,12 @@ def explain_run(run: PipelineRun) -> str:
 
 
 @transaction.atomic
-def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
+def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bool]:
     """Insert or update one paper by arXiv id without version.
 
-    Returns the paper and what happened: "new", "updated" (a new version), "joined" (known paper,
-    new to this topic) or "unchanged". Editors' changes to a stored version are kept.
+    Returns the paper, what happened ("new", "updated" (a new version), "joined" (known paper,
+    new to this topic) or "unchanged"), and whether the paper is new to this topic. Editors'
+    changes to a stored version are kept.
     """
     paper = Paper.objects.select_for_update().filter(arxiv_id=data.arxiv_id).first()
     if paper is None:
@@ -167,6 +252,8 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
         for name, value in data.paper_fields().items():
             setattr(paper, name, value)
         paper.versions_seen = sorted(set(paper.versions_seen) | {data.version})
+        # A new version may come under another licence: it is read again.
+        paper.license_checked_at = None
         paper.state = Paper.State.FETCHED
         paper.attempts = 0
         paper.last_error = ""
@@ -183,7 +270,7 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
     if joined and change == "unchanged":
         change = "joined"
     tag_paper(paper, topics=[topic])
-    return paper, change
+    return paper, change, joined
 
 
 def _tags(names: list[str], kind: str) -> list[Tag]:
@@ -220,15 +307,19 @@ def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
 
 
 @transaction.atomic
-def assemble_digest(topic: Topic, date: dt.date, papers: list[Paper]) -> Digest:
-    """The topic's digest for `date`, with these papers appended in order (once each)."""
+def assemble_digest(
+    topic: Topic, date: dt.date, papers: list[Paper], kinds: dict[int, str] | None = None
+) -> Digest:
+    """The topic's digest for `date`, with these papers appended in order (once each); `kinds`
+    maps a paper's pk to its DigestEntry.Kind (default new)."""
     digest, _ = Digest.objects.select_for_update().get_or_create(topic=topic, date=date)
     have = set(digest.entries.values_list("paper_id", flat=True))
     position = digest.entries.count()
     for paper in papers:
         if paper.pk in have:
             continue
-        DigestEntry.objects.create(digest=digest, paper=paper, position=position)
+        kind = (kinds or {}).get(paper.pk, DigestEntry.Kind.NEW)
+        DigestEntry.objects.create(digest=digest, paper=paper, position=position, kind=kind)
         have.add(paper.pk)
         position += 1
     if topic.auto_publish and digest.status != Status.HIDDEN:
@@ -270,7 +361,7 @@ def process_paper(paper_id: int) -> Paper:
 MAX_ATTEMPTS = 6
 
 
-def check_licence(paper: Paper) -> None:
+def check_licence(paper: Paper) -> bool:
     """Read the paper's licence; when OAI-PMH fails, figures stay private until a later try."""
     from papers.sources.licences import LicenceUnavailable, fetch_licence
 
@@ -278,9 +369,27 @@ def check_licence(paper: Paper) -> None:
         paper.license = fetch_licence(paper.arxiv_id)
     except LicenceUnavailable as exc:
         logger.warning("No licence for %s: %s", paper.arxiv_id, exc)
-        return
+        return False
     paper.license_checked_at = timezone.now()
     paper.save(update_fields=["license", "license_checked_at", "updated_at"])
+    return True
+
+
+def check_missing_licences(limit: int) -> int:
+    """Read the licence of up to `limit` papers that have none yet (imported papers, new
+    versions), newest first; after a few failures in a row OAI-PMH is left alone until the next
+    time. Returns how many were read."""
+    waiting = Paper.objects.filter(license_checked_at__isnull=True).order_by("-created_at", "-pk")
+    done = failures = 0
+    for paper in waiting[:limit]:
+        if check_licence(paper):
+            done += 1
+            failures = 0
+        else:
+            failures += 1
+            if failures >= 3:
+                break
+    return done
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -374,17 +483,38 @@ def store_extraction(paper: Paper, path: Path, extraction) -> None:
         figure.delete()
 
 
+def summary_plan(paper: Paper) -> dict[str, str]:
+    """Language -> summarizer: each language the paper's topics want, written with the
+    summarizer of the first topic (by id) in that language; an LLM topic wins over an offline
+    one, as a language has one summary."""
+    plan: dict[str, str] = {}
+    for topic in paper.topics.order_by("pk"):
+        backend = topic.summarizer or settings.SUMMARIZER
+        if plan.get(topic.language) in (None, "extractive"):
+            plan[topic.language] = backend
+    return plan or {settings.SUMMARY_LANGUAGE: settings.SUMMARIZER}
+
+
 def summarize_paper(paper: Paper, *, backend: str | None = None) -> bool:
-    """Write the paper's summary in its topics' language; never touches a locked summary.
+    """Write the paper's summary in each of its topics' languages; never touches a locked one.
+
+    Returns whether every summary was written (or was already current).
+    """
+    written = True
+    for language, wanted in summary_plan(paper).items():
+        written = summarize_in(paper, language, backend or wanted) and written
+    return written
+
+
+def summarize_in(paper: Paper, language: str, backend: str) -> bool:
+    """Write the paper's summary in `language` with `backend` unless it is current or locked.
 
     An LLM failure is recorded on the paper (failed, retried later with back-off) and the paper
-    gets an offline summary meanwhile if it has none. Returns whether the summary was written.
+    gets an offline summary meanwhile if it has none. The offline summarizer writes in the
+    paper's own language: its summary never replaces one another topic wants in that language.
     """
     from papers import summarizers
 
-    topic = paper.topics.order_by("pk").first()
-    language = topic.language if topic else settings.SUMMARY_LANGUAGE
-    backend = backend or (topic.summarizer if topic and topic.summarizer else settings.SUMMARIZER)
     inputs = summarizers.SummaryInput(
         arxiv_id=paper.arxiv_id,
         title=paper.title,
@@ -396,15 +526,26 @@ def summarize_paper(paper: Paper, *, backend: str | None = None) -> bool:
         affiliations=list(paper.affiliations or []),
         language=language,
     )
+    current = paper.summaries.filter(language=language).first()
+    if current is not None and (
+        current.locked
+        or (
+            not current.stale
+            and current.input_digest == summarizers.expected_input_digest(inputs, backend)
+        )
+    ):
+        return True
     try:
         result = summarizers.summarize(inputs, backend)
     except summarizers.SummarizerError as exc:
         if backend == "extractive":
             raise
-        record_failure(paper, f"Summary ({backend}): {exc}")
+        record_failure(paper, f"Summary ({backend}) in {language}: {exc}")
         if not paper.summaries.exists():
-            summarize_paper(paper, backend="extractive")
+            summarize_in(paper, language, "extractive")
         return False
+    if result.language != language and paper.summaries.filter(language=result.language).exists():
+        return True
     store_summary(paper, result)
     return True
 

@@ -16,6 +16,7 @@ DAILY_RUN = {
     "timezone": "America/New_York",
 }
 RETRY_TASK_NAME = "Retry failed papers"
+LICENCE_TASK_NAME = "Read missing licences"
 
 
 def task_name(topic: Topic) -> str:
@@ -44,7 +45,23 @@ def ensure_topic_schedule(topic: Topic) -> PeriodicTask:
         task.enabled = topic.active
         task.save(update_fields=["enabled"])
     ensure_retry_schedule()
+    ensure_licence_schedule()
     return task
+
+
+def topic_crontabs() -> dict[int, CrontabSchedule]:
+    """The crontab of each topic whose periodic run is enabled, by topic pk (one query)."""
+    crontabs = {}
+    tasks = PeriodicTask.objects.filter(
+        task="papers.fetch_topic", enabled=True, crontab__isnull=False
+    ).select_related("crontab")
+    for task in tasks:
+        try:
+            (topic_id,) = json.loads(task.args)
+        except (TypeError, ValueError):
+            continue
+        crontabs[topic_id] = task.crontab
+    return crontabs
 
 
 def ensure_retry_schedule() -> PeriodicTask:
@@ -52,6 +69,15 @@ def ensure_retry_schedule() -> PeriodicTask:
     task, _ = PeriodicTask.objects.get_or_create(
         name=RETRY_TASK_NAME,
         defaults={"task": "papers.retry_failed_papers", "interval": every_hour},
+    )
+    return task
+
+
+def ensure_licence_schedule() -> PeriodicTask:
+    every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
+    task, _ = PeriodicTask.objects.get_or_create(
+        name=LICENCE_TASK_NAME,
+        defaults={"task": "papers.check_licences", "interval": every_hour},
     )
     return task
 

@@ -40,6 +40,9 @@ def fetch_topic(
     )
     for paper_id in outcome.to_process:
         process_paper.delay(paper_id)
+    if outcome.look_again and not self.request.is_eager:
+        # arXiv's API can show an announcement hours late; in-process runs have no later.
+        fetch_topic.apply_async((topic_id,), countdown=pipeline.LOOK_AGAIN_AFTER.total_seconds())
     run = outcome.run
     return {"run": run.pk, "found": run.found, "new": run.new, "updated": run.updated}
 
@@ -103,3 +106,12 @@ def retry_failed_papers() -> int:
     for paper_id in ids:
         process_paper.delay(paper_id)
     return len(ids)
+
+
+LICENCES_PER_RUN = 20
+
+
+@shared_task(name="papers.check_licences", **RELIABLE)
+def check_licences() -> int:
+    """Read the licences arXiv has not told yet, a few at a time (one polite request each)."""
+    return pipeline.check_missing_licences(LICENCES_PER_RUN)

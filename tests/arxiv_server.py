@@ -4,7 +4,9 @@ Answers are the recorded real ones in tests/fixtures/arxiv/ or Atom built by `at
 format. The real `arxiv` client talks to it through ARXIV_API_URL.
 """
 
+import datetime as dt
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass
@@ -128,6 +130,112 @@ def oai_record(arxiv_id: str, licence: str = "") -> Answer:
     return Answer(body=body.encode(), content_type="text/xml")
 
 
+@dataclass
+class Listed:
+    """One version of a paper in the scripted catalogue, shown from `visible_from` on."""
+
+    arxiv_id: str
+    version: int
+    title: str
+    abstract: str
+    categories: tuple[str, ...]
+    submitted: dt.datetime  # this version's submission (the API's <updated>)
+    first_submitted: dt.datetime  # version 1's (the API's <published>)
+    visible_from: dt.datetime
+
+    def entry(self) -> str:
+        return entry(
+            self.arxiv_id,
+            self.version,
+            title=self.title,
+            abstract=self.abstract,
+            categories=self.categories,
+            published=_atom_time(self.first_submitted),
+            updated=_atom_time(self.submitted),
+        )
+
+
+def _atom_time(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+_QUERY_TOKEN = re.compile(r'\(|\)|\b(?:ANDNOT|AND|OR)\b|\w+:"[^"]*"|\w+:[^\s()]+')
+
+
+def query_matches(query: str, item: Listed) -> bool:
+    """arXiv's query syntax, enough of it for tests: ti/abs/all/cat, AND, OR, ANDNOT, brackets."""
+    tokens = _QUERY_TOKEN.findall(query)
+    position = 0
+
+    def atom() -> bool:
+        nonlocal position
+        token = tokens[position]
+        position += 1
+        if token == "(":
+            value = expression()
+            position += 1  # ")"
+            return value
+        field, _colon, term = token.partition(":")
+        term = term.strip('"').lower()
+        if field == "cat":
+            return term in [c.lower() for c in item.categories]
+        texts = {"ti": item.title, "abs": item.abstract}.get(field)
+        text = texts if texts is not None else f"{item.title} {item.abstract}"
+        return term in text.lower()
+
+    def expression() -> bool:
+        nonlocal position
+        value = atom()
+        while position < len(tokens) and tokens[position] in ("AND", "OR", "ANDNOT"):
+            operator = tokens[position]
+            position += 1
+            right = atom()
+            if operator == "AND":
+                value = value and right
+            elif operator == "OR":
+                value = value or right
+            else:
+                value = value and not right
+        return value
+
+    return expression()
+
+
+class Catalogue:
+    """A scripted arXiv: papers appear at announcement times on a fake clock (`clock`)."""
+
+    def __init__(self) -> None:
+        self.items: list[Listed] = []
+        self.clock = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+
+    def add(self, item: Listed) -> Listed:
+        self.items.append(item)
+        return item
+
+    def visible(self) -> list[Listed]:
+        """The latest visible version of each paper."""
+        latest: dict[str, Listed] = {}
+        for item in self.items:
+            if item.visible_from <= self.clock:
+                known = latest.get(item.arxiv_id)
+                if known is None or item.version > known.version:
+                    latest[item.arxiv_id] = item
+        return list(latest.values())
+
+    def answer(self, query: dict) -> Answer:
+        search = query.get("search_query", [""])[0]
+        start = int(query.get("start", ["0"])[0])
+        size = int(query.get("max_results", ["10"])[0])
+        found = [item for item in self.visible() if query_matches(search, item)]
+        by_submission = query.get("sortBy", [""])[0] == "submittedDate"
+        found.sort(
+            key=lambda i: (i.first_submitted if by_submission else i.submitted, i.arxiv_id),
+            reverse=True,
+        )
+        page = found[start : start + size]
+        return atom_feed([item.entry() for item in page], total=len(found), start=start)
+
+
 class FakeArxiv:
     """Serves queued answers in order (the last one repeats) and records every request."""
 
@@ -137,6 +245,8 @@ class FakeArxiv:
         self.files: dict[str, Answer | list[Answer]] = {}
         # arXiv id -> licence URL served by the OAI-PMH stand-in ("" for none).
         self.licences: dict[str, str] = {}
+        # When set, API queries are answered from this scripted catalogue instead of `answers`.
+        self.catalogue: Catalogue | None = None
         self.requests: list[dict] = []
         self.times: list[float] = []
         fake = self
@@ -160,6 +270,8 @@ class FakeArxiv:
                     identifier = parse_qs(split.query).get("identifier", [""])[0]
                     arxiv_id = identifier.removeprefix("oai:arXiv.org:")
                     answer = oai_record(arxiv_id, fake.licences.get(arxiv_id, ""))
+                elif fake.catalogue is not None and split.path == "/api/query":
+                    answer = fake.catalogue.answer(parse_qs(split.query))
                 elif fake.answers:
                     answer = fake.answers.pop(0) if len(fake.answers) > 1 else fake.answers[0]
                 else:

@@ -9,6 +9,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
+from papers import pipeline
 from papers.models import (
     DigestEntry,
     ErrorReport,
@@ -621,6 +622,20 @@ def test_retry_queues_the_selected_papers(
     assert paper.state == Paper.State.FETCHED and paper.attempts == 0
 
 
+def test_an_editor_sets_a_licence_arxiv_has_not_told(editor_client, world, fake_arxiv):
+    paper = world["paper"]
+    Paper.objects.filter(pk=paper.pk).update(license="", license_checked_at=None)
+    url = reverse("admin:papers_paper_change", args=[paper.pk])
+    data = form_fields(editor_client.get(url), "paper_form")
+    data["license"] = CC_BY
+    assert editor_client.post(url, data).status_code == 302
+    paper.refresh_from_db()
+    assert paper.license == CC_BY and paper.license_checked_at and paper.content_allowed
+    fake_arxiv.licences = {paper.arxiv_id: ""}
+    assert pipeline.check_missing_licences(10) == 0  # the editor's licence stands
+    assert fake_arxiv.hits("/oai") == 0
+
+
 # Topics: the dry run
 
 
@@ -659,6 +674,31 @@ def test_a_changed_query_shows_a_dry_run_before_it_is_saved(editor_client, world
     topic.refresh_from_db()
     assert topic.query == 'abs:"talking face"'
     assert len(fake_arxiv.queries()) == 1
+
+
+def test_the_dry_run_lists_what_the_exclusions_leave_out_and_why(editor_client, world, fake_arxiv):
+    recent = (timezone.now() - dt.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    fake_arxiv.answers = [
+        atom_feed(
+            [
+                entry("2501.00001", title="Talking heads began early", published=recent),
+                entry("2501.00002", title="A GAN for talking heads", published=recent),
+                entry("2501.00003", title="Talking heads", categories=("cs.SD",), published=recent),
+            ]
+        )
+    ]
+    url = reverse("admin:papers_topic_change", args=[world["topic"].pk])
+    data = form_fields(editor_client.get(url), "topic_form")
+    data["exclude_terms"] = "GAN\ncat:cs.SD"
+
+    html = editor_client.post(url, data).content.decode()
+
+    assert "1 paper matched" in html and "2 papers left out by the exclusions" in html
+    kept, excluded = html.split("left out by the exclusions")
+    assert "Talking heads began early" in kept
+    assert '<td class="excluded-by">GAN</td>' in excluded
+    assert '<td class="excluded-by">cat:cs.SD</td>' in excluded
+    assert "A GAN for talking heads" in excluded
 
 
 def test_other_topic_changes_save_without_a_dry_run(editor_client, world, fake_arxiv):

@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from papers import pipeline
+from papers import announcements, pipeline
 from papers.models import Digest, Paper, PipelineRun, Status, Summary, Tag
 from tests.arxiv_server import Answer, atom_feed, entry, recorded
 from tests.factories import make_summary, make_topic
@@ -29,7 +29,9 @@ def test_recorded_pages_are_stored_once_with_tags_and_a_digest(fake_arxiv, setti
     run = outcome.run
     assert (run.status, run.found, run.new, run.updated, run.failed) == ("succeeded", 25, 25, 0, 0)
     assert Paper.objects.count() == 25
-    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["10"], ["20"]]
+    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["10"], ["20"], ["0"]]
+    # The last request asks for the newest submission: did arXiv announce anything?
+    assert fake_arxiv.queries()[-1]["sortBy"] == ["submittedDate"]
     query = fake_arxiv.queries()[0]
     assert query["search_query"] == ["(all:testing)"]
     assert query["sortBy"] == ["lastUpdatedDate"]
@@ -59,7 +61,7 @@ def test_recorded_pages_are_stored_once_with_tags_and_a_digest(fake_arxiv, setti
     assert (again.found, again.new, again.updated) == (25, 0, 0)
     assert Paper.objects.count() == 25
     assert Digest.objects.get().entries.count() == 25
-    assert "same batch" in again.note
+    assert "No new arXiv announcement" in again.note
 
 
 def test_arxiv_double_encoded_names_are_repaired(fake_arxiv):
@@ -126,8 +128,16 @@ def test_papers_older_than_since_and_excluded_ones_are_left_out(fake_arxiv):
     run = pipeline.fetch_topic(topic, since=dt.datetime(2024, 10, 1, tzinfo=dt.UTC)).run
     assert list(Paper.objects.values_list("arxiv_id", flat=True)) == ["2410.00001"]
     assert run.found == 1
-    query = fake_arxiv.queries()[0]["search_query"][0]
-    assert 'ANDNOT (ti:"survey" OR abs:"survey")' in query and "ANDNOT cat:cs.SD" in query
+    # Exclusions are applied to the results, so that the run can say what it left out and why.
+    assert (run.returned, run.excluded) == (
+        3,
+        [
+            {"arxiv_id": "2410.00003", "rule": "survey"},
+            {"arxiv_id": "2410.00002", "rule": "cat:cs.SD"},
+        ],
+    )
+    assert run.exclusion_counts == {"survey": 1, "cat:cs.SD": 1}
+    assert "ANDNOT" not in fake_arxiv.queries()[0]["search_query"][0]
     assert Paper.objects.get().topic_papers.get().matched_terms == ["talking head"]
 
 
@@ -139,7 +149,7 @@ def test_5xx_answers_are_retried_with_back_off(fake_arxiv):
     ]
     run = pipeline.fetch_topic(make_topic(), since=LONG_AGO).run
     assert run.status == "succeeded" and run.new == 1
-    assert len(fake_arxiv.requests) == 3
+    assert len(fake_arxiv.requests) == 3 + 1  # and the newest submission
 
 
 def test_a_stalled_arxiv_fails_the_run_without_hanging(fake_arxiv, settings):
@@ -185,16 +195,16 @@ def test_auto_publish_topics_publish_papers_and_digest(fake_arxiv):
 
 
 def test_announcement_dates_follow_arxiv_schedule():
-    new_york = pipeline.ARXIV_TZ
+    new_york = announcements.ARXIV_TZ
     # Monday 20:30 in New York is Tuesday's listing.
     monday_evening = dt.datetime(2024, 10, 7, 20, 30, tzinfo=new_york)
-    assert pipeline.announcement_date(monday_evening) == dt.date(2024, 10, 8)
+    assert announcements.announcement_date(monday_evening) == dt.date(2024, 10, 8)
     # Saturday: the last announcement was Thursday evening, Friday's listing.
     saturday = dt.datetime(2024, 10, 12, 12, 0, tzinfo=new_york)
-    assert pipeline.announcement_date(saturday) == dt.date(2024, 10, 11)
+    assert announcements.announcement_date(saturday) == dt.date(2024, 10, 11)
     # Monday morning: Sunday evening's announcement, Monday's listing.
     monday_morning = dt.datetime(2024, 10, 7, 9, 0, tzinfo=new_york)
-    assert pipeline.announcement_date(monday_morning) == dt.date(2024, 10, 7)
+    assert announcements.announcement_date(monday_morning) == dt.date(2024, 10, 7)
 
 
 def test_fetch_topic_command_prints_a_table(fake_arxiv):
@@ -229,7 +239,7 @@ def test_an_empty_later_page_is_asked_again(fake_arxiv, settings):
     ]
     run = pipeline.fetch_topic(make_topic(), since=LONG_AGO).run
     assert (run.status, run.found, run.new) == ("succeeded", 3, 3)
-    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["2"], ["2"]]
+    assert [q["start"] for q in fake_arxiv.queries()] == [["0"], ["2"], ["2"], ["0"]]
 
 
 def test_papers_stored_before_arxiv_failed_still_reach_the_digest(fake_arxiv, settings):

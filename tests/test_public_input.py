@@ -81,6 +81,38 @@ def test_the_subscribe_form_works_with_redis_down(
     assert "subscribe:client limit is not applied" in caplog.text
 
 
+@pytest.fixture
+def broker_down():
+    """Celery publishes to a Redis where nothing listens, as the workers would with Redis down."""
+    from digest_site.celery import app
+
+    saved = app.conf.broker_url
+    app.conf.task_always_eager = False  # restored by conftest
+    app.conf.broker_url = f"redis://127.0.0.1:{closed_port()}/3"
+    app._pool = app.amqp._producer_pool = None  # connect anew, to the new address
+    yield
+    app.conf.broker_url = saved
+    app._pool = app.amqp._producer_pool = None
+
+
+def test_with_the_broker_down_the_confirmation_mail_is_sent_in_process(
+    client, site, redis_down, broker_down, caplog, mailoutbox, django_capture_on_commit_callbacks
+):
+    topic = site[0]
+    with (
+        caplog.at_level(logging.WARNING, logger="papers.subscriptions.tasks"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        response = client.post(
+            reverse("subscriptions:subscribe"),
+            {"email": "new@example.org", "frequency": "daily", "topic": topic.slug},
+        )
+    assert response.status_code == 302
+    assert Subscription.objects.filter(subscriber__email="new@example.org").exists()
+    assert [mail.to for mail in mailoutbox] == [["new@example.org"]]
+    assert "broker is unreachable" in caplog.text
+
+
 # Forged subscriptions: Django's CSRF check, with the token fetched by the cached pages.
 
 

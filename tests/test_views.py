@@ -253,7 +253,11 @@ def test_healthz(client, db, settings):
     settings.REDIS_URL = ""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert json.loads(response.content) == {"status": "ok", "checks": {"database": "ok"}}
+    assert json.loads(response.content) == {
+        "status": "ok",
+        "checks": {"database": "ok"},
+        "pipeline": {"status": "ok", "topics": {}},
+    }
     settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
     response = client.get("/healthz")
     assert response.status_code == 503

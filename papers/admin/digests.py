@@ -19,7 +19,15 @@ from simple_history.admin import SimpleHistoryAdmin
 from papers import selectors
 from papers.admin.common import ExtraPagesMixin, NoAdding, change_each, change_url, thumbnail
 from papers.admin.markdown import export_digests_action, import_digest_view
-from papers.models import Digest, DigestEntry, Figure, Paper, Status, split_arxiv_id
+from papers.models import (
+    Digest,
+    DigestEntry,
+    Figure,
+    Paper,
+    Status,
+    split_arxiv_id,
+    summary_fallback_note,
+)
 
 
 def digest_preview_entries(digest: Digest) -> list[dict]:
@@ -32,7 +40,16 @@ def digest_preview_entries(digest: Digest) -> list[dict]:
     for entry in entries:
         paper = entry.paper
         figures = list(paper.figures.all()) if paper.content_allowed else []
-        result.append({"paper": paper, "summary": paper.summary_for(language), "figures": figures})
+        summary = paper.summary_for(language)
+        result.append(
+            {
+                "paper": paper,
+                "summary": summary,
+                "summary_note": summary_fallback_note(summary, language),
+                "figures": figures,
+                "kind": entry.get_kind_display() if entry.kind != entry.Kind.NEW else "",
+            }
+        )
     return result
 
 
@@ -58,6 +75,9 @@ def preview_view(request: HttpRequest, object_id: str, model_admin) -> HttpRespo
         "entries": entries,
         "cover": cover,
         "keywords": keywords[:20],
+        "kind_counts": digest.kind_counts(
+            DigestEntry.objects.filter(digest=digest).exclude(paper__status=Status.HIDDEN)
+        ),
         "change_url": change_url("digest", digest.pk),
     }
     return TemplateResponse(request, "admin/papers/digest/preview.html", context)

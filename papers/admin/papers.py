@@ -7,6 +7,7 @@ from django.contrib.admin import helpers
 from django.db import models, transaction
 from django.db.models import Prefetch
 from django.template.response import TemplateResponse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
@@ -271,6 +272,11 @@ class PaperAdmin(SimpleHistoryAdmin):
             paper.pdf_url,
             public,
         )
+
+    def save_model(self, request, obj, form, change):
+        if "license" in form.changed_data:
+            obj.license_checked_at = timezone.now()  # the editor's licence stands
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is Summary:

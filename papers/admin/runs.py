@@ -17,6 +17,8 @@ class PipelineRunAdmin(NoAdding, admin.ModelAdmin):
         "topic",
         "started_at",
         "status",
+        "announcement",
+        "returned",
         "found",
         "new",
         "updated",

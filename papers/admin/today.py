@@ -1,53 +1,37 @@
 """The editors' Today page: per topic, the digests to publish, the papers waiting for review, the
 failed ones and the last runs, with topics whose pipeline failed or stalled first.
 
-Served by the topic admin (`admin:papers_today`); the topic list shares `run_health`.
+Served by the topic admin (`admin:papers_today`); health is judged in papers/health.py.
 """
 
 import datetime as dt
 from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, F, OuterRef, Q, Subquery, Window
+from django.db.models import Count, F, Q, Window
 from django.db.models.functions import RowNumber
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from papers.models import Digest, ErrorReport, Paper, PipelineRun, Status, Topic, TopicPaper
+from papers import health
+from papers.health import topics_with_last_run
+from papers.models import (
+    Digest,
+    DigestEntry,
+    ErrorReport,
+    Paper,
+    PipelineRun,
+    Status,
+    Topic,
+    TopicPaper,
+)
+from papers.schedules import topic_crontabs
 
 WAITING = (Status.DRAFT, Status.REVIEW)
-# A run still "running" after this long was killed or hangs.
-STALLED_RUN = dt.timedelta(hours=2)
-# An active topic whose pipeline has not started for this long has stopped being scheduled.
-STALLED_TOPIC = dt.timedelta(hours=48)
 PAPERS_PER_TOPIC = 10
 RUNS_PER_TOPIC = 3
-
-
-def run_health(
-    active: bool, status: str | None, started_at: dt.datetime | None, now: dt.datetime
-) -> str:
-    """ "failed", "stalled", "never" (an active topic with no run yet) or "ok" for a topic's last run."""
-    if started_at is None:
-        return "never" if active else "ok"
-    if status == PipelineRun.State.FAILED:
-        return "failed"
-    if status == PipelineRun.State.RUNNING and now - started_at > STALLED_RUN:
-        return "stalled"
-    if active and now - started_at > STALLED_TOPIC:
-        return "stalled"
-    return "ok"
-
-
-def topics_with_last_run():
-    """Topics annotated with their last run's status and start (two subqueries, one query)."""
-    runs = PipelineRun.objects.filter(topic=OuterRef("pk")).order_by("-started_at", "-pk")
-    return Topic.objects.annotate(
-        last_run_status=Subquery(runs.values("status")[:1]),
-        last_run_at=Subquery(runs.values("started_at")[:1]),
-    )
 
 
 @dataclass
@@ -61,7 +45,7 @@ class TopicDay:
 
     @property
     def needs_attention(self) -> bool:
-        return self.health in ("failed", "stalled")
+        return self.health in health.ATTENTION
 
 
 def _first_rows_per_topic(queryset, order_by: list, limit: int):
@@ -69,6 +53,14 @@ def _first_rows_per_topic(queryset, order_by: list, limit: int):
     return queryset.annotate(
         row=Window(RowNumber(), partition_by=F("topic_id"), order_by=order_by)
     ).filter(row__lte=limit)
+
+
+def kind_counts(prefix: str = "entries") -> dict:
+    """Annotations: how many of a digest's entries are new, cross-listed and new versions."""
+    return {
+        f"{kind}_count": Count(prefix, filter=Q(**{f"{prefix}__kind": kind}))
+        for kind in DigestEntry.Kind.values
+    }
 
 
 def today(now: dt.datetime | None = None) -> dict:
@@ -86,10 +78,8 @@ def today(now: dt.datetime | None = None) -> dict:
             ),
         )
     )
-    days = {
-        t.pk: TopicDay(t, run_health(t.active, t.last_run_status, t.last_run_at, now))
-        for t in topics
-    }
+    crontabs = topic_crontabs()
+    days = {t.pk: TopicDay(t, health.topic_health(t, now, crontabs)) for t in topics}
     papers_by_list = (
         ("waiting", Q(paper__status__in=WAITING), F("paper__published").desc(nulls_last=True)),
         ("failed", Q(paper__state=Paper.State.FAILED), F("paper__updated_at").desc()),
@@ -107,7 +97,9 @@ def today(now: dt.datetime | None = None) -> dict:
     )
     for run in runs:
         days[run.topic_id].runs.append(run)
-    digests = Digest.objects.filter(status__in=WAITING).annotate(paper_count=Count("entries"))
+    digests = Digest.objects.filter(status__in=WAITING).annotate(
+        paper_count=Count("entries"), **kind_counts()
+    )
     for digest in digests.order_by("-date"):
         days[digest.topic_id].digests.append(digest)
     ordered = sorted(days.values(), key=lambda d: (not d.needs_attention, d.topic.name))

@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from papers import schedules, tasks
+from papers import health, schedules, tasks
 from papers.admin.common import ExtraPagesMixin, change_each
-from papers.admin.today import run_health, today_view, topics_with_last_run
+from papers.admin.today import today_view
+from papers.health import topics_with_last_run
 from papers.models import Paper, Topic
 from papers.sources import arxiv_api
 
@@ -26,24 +27,28 @@ DRY_RUN_MAX = 100
 
 @dataclass
 class DryRun:
-    """What a topic's query matched over the last days; nothing is stored."""
+    """What a topic's query matched over the last days, and what its exclusions left out;
+    nothing is stored."""
 
     since: dt.datetime
     papers: list[arxiv_api.PaperData] = field(default_factory=list)
+    excluded: list[arxiv_api.PaperData] = field(default_factory=list)
     known_ids: set[str] = field(default_factory=set)
     error: str = ""
     capped: bool = False
 
 
 def dry_run(topic: Topic, days: int = DRY_RUN_DAYS, limit: int = DRY_RUN_MAX) -> DryRun:
-    """Ask arXiv (politely, through search_topic) what `topic`'s query matches, storing nothing."""
+    """Ask arXiv (politely, through search_results) what `topic`'s query matches, storing nothing."""
     result = DryRun(since=timezone.now() - dt.timedelta(days=days))
+    returned = 0
     try:
-        for data in arxiv_api.search_topic(topic, result.since, limit):
-            result.papers.append(data)
+        for data in arxiv_api.search_results(topic, result.since, limit):
+            returned += 1
+            (result.excluded if data.excluded_by else result.papers).append(data)
     except arxiv_api.ArxivUnavailable as exc:
         result.error = str(exc) or exc.__class__.__name__
-    result.capped = len(result.papers) >= limit
+    result.capped = returned >= limit
     ids = [p.arxiv_id for p in result.papers]
     if ids:
         result.known_ids = set(
@@ -156,14 +161,17 @@ class TopicAdmin(ExtraPagesMixin, admin.ModelAdmin):
     @admin.display(description=_("last run"), ordering="last_run_at")
     def last_run(self, topic: Topic) -> str:
         """Failed and stalled runs stand out: editors must see a topic that stopped working."""
-        health = run_health(topic.active, topic.last_run_status, topic.last_run_at, timezone.now())
+        # Without the schedule here, a topic is stalled after STALLED_TOPIC without a run.
+        state = health.run_health(
+            topic.active, topic.last_run_status, topic.last_run_at, timezone.now()
+        )
         if topic.last_run_at is None:
-            return format_html('<strong class="run-{}">{}</strong>', health, _("never run"))
+            return format_html('<strong class="run-{}">{}</strong>', state, _("never run"))
         when = topic.last_run_at.strftime("%Y-%m-%d %H:%M")
-        if health in ("failed", "stalled"):
-            label = _("failed") if health == "failed" else _("stalled")
+        if state in health.ATTENTION:
+            label = _("failed") if state == health.FAILED else _("stalled")
             return format_html(
-                '<strong class="run-{}" style="color:#b00">{}</strong> {}', health, label, when
+                '<strong class="run-{}" style="color:#b00">{}</strong> {}', state, label, when
             )
         return f"{topic.last_run_status} {when}"
 

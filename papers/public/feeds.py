@@ -20,7 +20,16 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from papers import follows, selectors
-from papers.models import Digest, DigestEntry, Figure, Paper, Summary, Tag, Topic
+from papers.models import (
+    Digest,
+    DigestEntry,
+    Figure,
+    Paper,
+    Summary,
+    Tag,
+    Topic,
+    summary_fallback_note,
+)
 
 FEED_SIZE = 50
 CONTROL_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ufffe\uffff]")
@@ -255,11 +264,13 @@ class TopicFeed(Feed):
         for entry in digest.entries.all():
             paper = entry.paper
             summary = paper.summary_for(digest.topic.language)
+            note = summary_fallback_note(summary, digest.topic.language)
             parts.append(
                 format_html(
-                    '<h3><a href="{}">{}</a></h3>{}',
+                    '<h3><a href="{}">{}</a></h3>{}{}',
                     digest.feed_request.build_absolute_uri(paper.get_absolute_url()),
                     clean_text(paper.title),
+                    format_html("<p><em>{}</em></p>", note) if note else "",
                     summary_html(paper, summary),
                 )
             )

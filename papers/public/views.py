@@ -20,6 +20,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, translate_url
+from django.utils import timezone
 from django.utils.http import http_date, url_has_allowed_host_and_scheme
 from django.utils.translation import (
     check_for_language,
@@ -30,8 +31,8 @@ from django.utils.translation import (
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from papers import authors, follows, inputs, search, selectors, throttling
-from papers.models import ErrorReport, Figure, Status, split_arxiv_id
+from papers import authors, follows, health, inputs, search, selectors, throttling
+from papers.models import ErrorReport, Figure, Status, split_arxiv_id, summary_fallback_note
 from papers.public.caching import content_version
 from papers.public.forms import ErrorReportForm
 
@@ -294,7 +295,9 @@ def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
             {
                 "paper": paper,
                 "summary": summary,
+                "summary_note": summary_fallback_note(summary, language),
                 "figures": figures,
+                "kind": entry.get_kind_display() if entry.kind != entry.Kind.NEW else "",
                 "pick": entry.pick_reason,
                 "number": len(entries) + 1,
             }
@@ -309,6 +312,7 @@ def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
         "cover": selectors.digest_cover(digest),
         "keywords": keywords[:20],
         "picks": [entry for entry in entries if entry["pick"]],
+        "kind_counts": digest.kind_counts(digest.entries.all()),
     }
     return render(request, "papers/digest_detail.html", context)
 
@@ -383,7 +387,17 @@ def healthz(request: HttpRequest) -> JsonResponse:
             checks["redis"] = f"error: {type(exc).__name__}"
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "error", "checks": checks}
+    if checks["database"] == "ok":
+        body["pipeline"] = pipeline_status()
+    # The site answers whatever the pipeline's state: it does not take it out of service.
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+def pipeline_status() -> dict:
+    """Each active topic's pipeline health; "attention" when one failed or stalled."""
+    topics = health.pipeline_health(timezone.now())
+    attention = any(value in health.ATTENTION for value in topics.values())
+    return {"status": "attention" if attention else "ok", "topics": topics}
 
 
 @cached_page

@@ -14,6 +14,7 @@ import arxiv
 import ftfy
 from django.conf import settings
 
+from papers.exclusions import first_rule
 from papers.models import Topic, split_arxiv_id
 from papers.sources.politeness import PoliteSession, backoff_seconds
 
@@ -92,6 +93,7 @@ class PaperData:
     abs_url: str
     pdf_url: str
     matched_terms: list[str] = field(default_factory=list)
+    excluded_by: str = ""
 
     def paper_fields(self) -> dict:
         return {
@@ -148,23 +150,15 @@ def _quoted_terms(query: str) -> list[str]:
 
 
 def topic_query(topic: Topic) -> str:
-    """The topic's query in arXiv syntax, with its categories and exclusions applied."""
+    """The topic's query in arXiv syntax, limited to its categories.
+
+    Exclusions are not sent: they are applied to the results (excluded_by), so that a run can
+    say what it left out and why, and so that they mean whole words (arXiv's ANDNOT is loose).
+    """
     query = f"({topic.query.strip()})"
     if topic.category_list:
         query += " AND (" + " OR ".join(f"cat:{c}" for c in topic.category_list) + ")"
-    for term in topic.exclude_term_list:
-        query += f' ANDNOT (ti:"{term}" OR abs:"{term}")'
-    for category in topic.exclude_category_list:
-        query += f" ANDNOT cat:{category}"
     return query
-
-
-def excluded(topic: Topic, data: PaperData) -> bool:
-    """Checked again on the results: arXiv's own matching of ANDNOT is loose."""
-    text = f"{data.title} {data.abstract}".lower()
-    if any(term.lower() in text for term in topic.exclude_term_list):
-        return True
-    return bool(set(data.categories) & set(topic.exclude_category_list))
 
 
 def matched_terms(topic: Topic, data: PaperData) -> list[str]:
@@ -174,8 +168,9 @@ def matched_terms(topic: Topic, data: PaperData) -> list[str]:
     return terms
 
 
-def search_topic(topic: Topic, since: dt.datetime, max_results: int) -> Iterator[PaperData]:
-    """The topic's papers updated since `since`, newest first, at most `max_results`.
+def search_results(topic: Topic, since: dt.datetime, max_results: int) -> Iterator[PaperData]:
+    """Every result of the topic's query updated since `since`, newest first, at most
+    `max_results`; an excluded one carries the rule in `excluded_by`.
 
     Sorted by last update so a new version of an older paper is seen too; iteration stops at the
     first result older than `since`.
@@ -186,14 +181,15 @@ def search_topic(topic: Topic, since: dt.datetime, max_results: int) -> Iterator
         sort_by=arxiv.SortCriterion.LastUpdatedDate,
         sort_order=arxiv.SortOrder.Descending,
     )
+    rules = topic.exclusion_rules
     try:
         for result in make_client().results(search):
             data = paper_data(result)
             if data.updated < since:
                 return
-            if excluded(topic, data):
-                continue
-            data.matched_terms = matched_terms(topic, data)
+            data.excluded_by = first_rule(rules, data.title, data.abstract, data.categories)
+            if not data.excluded_by:
+                data.matched_terms = matched_terms(topic, data)
             yield data
     except (arxiv.ArxivError, OSError) as exc:
         raise ArxivUnavailable(str(exc)) from exc
@@ -209,3 +205,22 @@ def fetch_by_ids(arxiv_ids: list[str]) -> Iterator[PaperData]:
             yield paper_data(result)
     except (arxiv.ArxivError, OSError) as exc:
         raise ArxivUnavailable(str(exc)) from exc
+def newest_submission(topic: Topic) -> dt.datetime | None:
+    """When the newest paper arXiv shows in the topic's categories (else matching its query) was
+    submitted: tells whether arXiv announced anything since an earlier look. One request."""
+    if topic.category_list:
+        query = " OR ".join(f"cat:{c}" for c in topic.category_list)
+    else:
+        query = topic_query(topic)
+    search = arxiv.Search(
+        query=query,
+        max_results=1,
+        sort_by=arxiv.SortCriterion.SubmittedDate,
+        sort_order=arxiv.SortOrder.Descending,
+    )
+    try:
+        for result in make_client().results(search):
+            return result.published
+    except (arxiv.ArxivError, OSError) as exc:
+        raise ArxivUnavailable(str(exc)) from exc
+    return None

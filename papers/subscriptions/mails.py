@@ -31,6 +31,7 @@ from papers.models import (
     Subscription,
     TaggedPaper,
     TopicPaper,
+    summary_fallback_note,
 )
 from papers.subscriptions.services import sign_confirmation
 
@@ -233,6 +234,7 @@ def _paper_item(paper: Paper, language: str) -> dict:
         "abs_url": paper.abs_url,
         "arxiv_id": paper.arxiv_id,
         "authors": ", ".join(names[:6]) + (" …" if len(names) > 6 else ""),
+        "summary_note": summary_fallback_note(summary, language),
         "tldr": _one_line(summary.tldr) if summary else "",
         "key_takeaways": [_one_line(t) for t in summary.key_takeaways] if summary else [],
     }

@@ -2,7 +2,7 @@
 
 A subscription waits until its confirmation link is followed; the link is a signed
 (subscription, frequency) pair that expires after SUBSCRIPTION_CONFIRM_MAX_AGE_DAYS. Mailing the
-link is the caller's job (`papers.subscriptions.tasks.send_confirmation_mail`), after the commit.
+link is the caller's job, after the commit: `papers.subscriptions.tasks.queue_confirmation_mail`.
 """
 
 import datetime as dt

@@ -6,6 +6,8 @@
 import logging
 
 from celery import shared_task
+from django.db import transaction
+from kombu.exceptions import OperationalError
 
 from papers.models import Digest
 from papers.subscriptions import delivery, mails
@@ -59,3 +61,20 @@ def send_confirmation_mail(self, subscription_id: int, frequency: str) -> bool:
             )
             return False
         raise self.retry(exc=exc, countdown=60 * 2**self.request.retries) from exc
+
+
+def queue_confirmation_mail(subscription_id: int, frequency: str) -> None:
+    """After the commit, queue the confirmation mail; with the broker unreachable, send it now.
+
+    A reader who subscribes while Redis is down still gets the link (the mail server does not
+    need Redis); what cannot be sent at once is logged, and the reader can ask again.
+    """
+
+    def queue() -> None:
+        try:
+            send_confirmation_mail.delay(subscription_id, frequency)
+        except OperationalError as exc:
+            logger.warning("The broker is unreachable (%s): confirmation mail sent in-process", exc)
+            send_confirmation_mail.apply(args=(subscription_id, frequency))
+
+    transaction.on_commit(queue)

@@ -79,7 +79,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     subscription = services.subscribe(
         email, topic=form.cleaned_data["topic"], tag=form.cleaned_data["tag"], frequency=frequency
     )
-    tasks.send_confirmation_mail.delay_on_commit(subscription.pk, frequency)
+    tasks.queue_confirmation_mail(subscription.pk, frequency)
     return redirect("subscriptions:subscribe_sent")
 
 

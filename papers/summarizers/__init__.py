@@ -27,6 +27,7 @@ __all__ = [
     "SummarizerError",
     "SummaryInput",
     "SummaryResult",
+    "expected_input_digest",
     "input_digest",
     "summarize",
     "validate_fields",
@@ -59,3 +60,18 @@ def summarize(inp: SummaryInput, backend: str, *, llm: LlmConfig | None = None) 
 
         return llm_backend.summarize(inp, llm or LlmConfig.from_settings())
     raise ValueError(f"unknown summarizer backend {backend!r}; expected one of {BACKENDS}")
+
+
+def expected_input_digest(inp: SummaryInput, backend: str, *, llm: LlmConfig | None = None) -> str:
+    """The input digest `summarize` would give now: equal to a stored summary's, nothing changed."""
+    if backend == "extractive":
+        from . import extractive
+
+        model, prompt_version = extractive.MODEL, extractive.PROMPT_VERSION
+    elif backend == "openai":
+        from . import llm as llm_backend
+
+        model, prompt_version = (llm or LlmConfig.from_settings()).model, llm_backend.PROMPT_VERSION
+    else:
+        raise ValueError(f"unknown summarizer backend {backend!r}; expected one of {BACKENDS}")
+    return input_digest(inp, backend=backend, model=model, prompt_version=prompt_version)

@@ -65,6 +65,8 @@ class Command(BaseCommand):
             run.save(update_fields=["failed"])
 
         rows = [
+            ("returned", run.returned),
+            ("excluded", len(run.excluded)),
             ("found", run.found),
             ("new", run.new),
             ("updated", run.updated),
@@ -74,8 +76,10 @@ class Command(BaseCommand):
         self.stdout.write("")
         for name, value in rows:
             self.stdout.write(f"{name:<{width}}  {value:>5}")
-        if outcome.digest is not None:
-            self.stdout.write(f"digest   {outcome.digest.get_absolute_url()}")
+        for rule, count in run.exclusion_counts.items():
+            self.stdout.write(f"  excluded by {rule}: {count}")
+        for digest in outcome.digests:
+            self.stdout.write(f"digest   {digest.get_absolute_url()}")
         if run.note:
             self.stdout.write(run.note)
         for error in run.errors:
