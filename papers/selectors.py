@@ -23,6 +23,7 @@ from papers.models import (
     Tag,
     Topic,
     split_arxiv_id,
+    summary_fallback_note,
 )
 
 MAX_QUERY_CHARS = 200
@@ -194,6 +195,41 @@ def topic_by_slug(slug: str) -> Topic:
 
 def topic_digests(topic: Topic) -> QuerySet:
     return digests_for_listing().filter(topic=topic)
+
+
+def digest_page(digest: Digest, entries) -> dict:
+    """What a digest page shows of these entries: each paper with its summary in the topic's
+    language (or a note saying which language is shown), figures, kind and editors' pick; the
+    keywords, the picks and the counts of new papers, cross-lists and new versions."""
+    language = digest.topic.language
+    entries = list(entries)
+    rows: list[dict] = []
+    keywords: list[str] = [digest.topic.name]
+    for number, entry in enumerate(entries, 1):
+        paper = entry.paper
+        summary = paper.summary_for(language)
+        rows.append(
+            {
+                "paper": paper,
+                "summary": summary,
+                "summary_note": summary_fallback_note(summary, language),
+                "figures": list(paper.figures.all()) if paper.content_allowed else [],
+                "kind": entry.get_kind_display() if entry.kind != entry.Kind.NEW else "",
+                "pick": entry.pick_reason,
+                "number": number,
+            }
+        )
+        for word in summary.keywords if summary else []:
+            if isinstance(word, str) and word not in keywords:
+                keywords.append(word)
+    return {
+        "digest": digest,
+        "topic": digest.topic,
+        "entries": rows,
+        "keywords": keywords[:20],
+        "picks": [row for row in rows if row["pick"]],
+        "kind_counts": digest.kind_counts(entries),
+    }
 
 
 def topic_picks(topic: Topic) -> QuerySet:

@@ -177,3 +177,17 @@ def _site_language():
 
     with translation.override("en"):
         yield
+
+
+@pytest.fixture
+def fake_llm(settings):
+    """A local OpenAI-compatible server; settings point the summarizer at it."""
+    from tests.llm_server import FakeLlm
+
+    server = FakeLlm().start()
+    settings.LLM_BASE_URL = server.url
+    settings.LLM_API_KEY = "test-key"
+    settings.LLM_MODEL = "test-model"
+    settings.LLM_TIMEOUT = 5
+    yield server
+    server.stop()

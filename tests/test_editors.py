@@ -13,22 +13,12 @@ from papers.models import MAX_TAG_LENGTH, Digest, Paper, Status, Summary, Tag, T
 from papers.schedules import ensure_topic_schedule
 from tests.arxiv_server import atom_feed, entry
 from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
-from tests.llm_server import FakeLlm
 
 pytestmark = pytest.mark.django_db
 LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 POSTS = Path(__file__).parent / "fixtures" / "posts"
 
 
-@pytest.fixture
-def fake_llm(settings):
-    server = FakeLlm().start()
-    settings.LLM_BASE_URL = server.url
-    settings.LLM_API_KEY = "test-key"
-    settings.LLM_MODEL = "test-model"
-    settings.LLM_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 # Tags

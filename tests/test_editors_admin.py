@@ -11,7 +11,6 @@ from papers import pipeline
 from papers.models import Digest, Job, Paper, Status, Summary
 from tests.arxiv_server import atom_feed, entry
 from tests.factories import make_digest, make_paper, make_summary, make_topic
-from tests.llm_server import FakeLlm
 from tests.test_admin import form_fields, make_editor, run_queued_jobs
 
 pytestmark = pytest.mark.django_db
@@ -29,15 +28,6 @@ def editor_client(client, db):
     return client
 
 
-@pytest.fixture
-def fake_llm(settings):
-    server = FakeLlm().start()
-    settings.LLM_BASE_URL = server.url
-    settings.LLM_API_KEY = "test-key"
-    settings.LLM_MODEL = "test-model"
-    settings.LLM_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 def arxiv_answer(version: int, title: str) -> list:

@@ -8,7 +8,6 @@ from django.core.management import CommandError, call_command
 from papers import pipeline
 from papers.models import Paper, Summary
 from tests.factories import make_paper, make_summary, make_topic
-from tests.llm_server import FakeLlm
 
 pytestmark = pytest.mark.django_db
 
@@ -34,15 +33,6 @@ CHINESE = {
 }
 
 
-@pytest.fixture
-def fake_llm(settings):
-    server = FakeLlm().start()
-    settings.LLM_BASE_URL = server.url
-    settings.LLM_API_KEY = "test-key"
-    settings.LLM_MODEL = "test-model"
-    settings.LLM_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 def test_the_offline_summarizer_is_the_default(settings):

@@ -9,7 +9,6 @@ from papers.public.forms import ErrorReportForm
 from papers.sources.pdf import clean_text as pdf_clean_text
 from papers.text import clean_data, clean_text, safe_links, safe_url
 from tests.factories import make_figure, make_paper, make_topic
-from tests.llm_server import FakeLlm
 
 HOSTILE = "a\x00b\x01c\x0cd\x1be\x7ff\u202eg\u2066h\u2069i\ud800j\ufffek"
 BIDI = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
@@ -82,15 +81,6 @@ def test_a_javascript_figure_url_is_never_a_link(db):
     assert Figure.objects.get(pk=figure.pk).url == ""
 
 
-@pytest.fixture
-def fake_llm(settings):
-    server = FakeLlm().start()
-    settings.LLM_BASE_URL = server.url
-    settings.LLM_API_KEY = "test-key"
-    settings.LLM_MODEL = "test-model"
-    settings.LLM_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 ABSTRACT = (

@@ -11,7 +11,6 @@ from papers.models import Paper, Subscriber, Subscription, Summary
 from papers.subscriptions import tasks as mail_tasks
 from tests.arxiv_server import Answer, atom_feed, entry
 from tests.factories import make_topic
-from tests.llm_server import FakeLlm
 from tools.pdfgen import make_paper_pdf
 
 pytestmark = pytest.mark.django_db
@@ -39,15 +38,6 @@ CHINESE = {
 NOTE = "Summary in English; Chinese not yet written."
 
 
-@pytest.fixture
-def fake_llm(settings):
-    server = FakeLlm().start()
-    settings.LLM_BASE_URL = server.url
-    settings.LLM_API_KEY = "test-key"
-    settings.LLM_MODEL = "test-model"
-    settings.LLM_TIMEOUT = 5
-    yield server
-    server.stop()
 
 
 @pytest.fixture

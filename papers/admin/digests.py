@@ -26,60 +26,25 @@ from papers.models import (
     Paper,
     Status,
     split_arxiv_id,
-    summary_fallback_note,
 )
 
 
-def digest_preview_entries(digest: Digest) -> list[dict]:
-    """The digest's papers as the public page will show them once published (hidden ones left out)."""
-    entries = selectors.entries_for_page(
-        DigestEntry.objects.filter(digest=digest).exclude(paper__status=Status.HIDDEN)
-    )
-    language = digest.topic.language
-    result = []
-    for entry in entries:
-        paper = entry.paper
-        figures = list(paper.figures.all()) if paper.content_allowed else []
-        summary = paper.summary_for(language)
-        result.append(
-            {
-                "paper": paper,
-                "summary": summary,
-                "summary_note": summary_fallback_note(summary, language),
-                "figures": figures,
-                "kind": entry.get_kind_display() if entry.kind != entry.Kind.NEW else "",
-            }
-        )
-    return result
-
-
 def preview_view(request: HttpRequest, object_id: str, model_admin) -> HttpResponse:
-    """The public digest page for a digest in any state, with a banner saying it is a preview."""
+    """The public digest page for a digest in any state, with a banner saying it is a preview
+    (its hidden papers left out, as the public page will)."""
     digest = get_object_or_404(
         Digest.objects.select_related("topic", "cover", "cover__paper"), pk=object_id
     )
     if not model_admin.has_view_permission(request, digest):
         raise PermissionDenied
-    entries = digest_preview_entries(digest)
+    entries = selectors.entries_for_page(
+        DigestEntry.objects.filter(digest=digest).exclude(paper__status=Status.HIDDEN)
+    )
+    context = selectors.digest_page(digest, entries)
     cover = digest.cover
     if not (cover and not cover.hidden and cover.paper.content_allowed):
-        cover = next((figure for e in entries for figure in e["figures"]), None)
-    keywords: list[str] = [digest.topic.name]
-    for entry in entries:
-        for word in entry["summary"].keywords if entry["summary"] else []:
-            if isinstance(word, str) and word not in keywords:
-                keywords.append(word)
-    context = {
-        "digest": digest,
-        "topic": digest.topic,
-        "entries": entries,
-        "cover": cover,
-        "keywords": keywords[:20],
-        "kind_counts": digest.kind_counts(
-            DigestEntry.objects.filter(digest=digest).exclude(paper__status=Status.HIDDEN)
-        ),
-        "change_url": change_url("digest", digest.pk),
-    }
+        cover = next((figure for row in context["entries"] for figure in row["figures"]), None)
+    context.update(cover=cover, change_url=change_url("digest", digest.pk))
     return TemplateResponse(request, "admin/papers/digest/preview.html", context)
 
 

@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import condition, require_GET
 
 from papers import authors, follows, health, inputs, search, selectors, throttling
-from papers.models import ErrorReport, Figure, Status, split_arxiv_id, summary_fallback_note
+from papers.models import ErrorReport, Figure, Status, split_arxiv_id
 from papers.public.caching import cached_response, content_version, keep_response
 from papers.public.forms import ErrorReportForm
 from papers.public.source import source_archive as built_source
@@ -286,36 +286,8 @@ def topic_best_of(request: HttpRequest, slug: str, week: str) -> HttpResponse:
 @cached_page
 def digest_detail(request: HttpRequest, slug: str, date: str) -> HttpResponse:
     digest = selectors.published_digest(slug, date)
-    language = digest.topic.language
-    entries = []
-    keywords: list[str] = [digest.topic.name]
-    for entry in digest.entries.all():
-        paper = entry.paper
-        summary = paper.summary_for(language)
-        figures = list(paper.figures.all()) if paper.content_allowed else []
-        entries.append(
-            {
-                "paper": paper,
-                "summary": summary,
-                "summary_note": summary_fallback_note(summary, language),
-                "figures": figures,
-                "kind": entry.get_kind_display() if entry.kind != entry.Kind.NEW else "",
-                "pick": entry.pick_reason,
-                "number": len(entries) + 1,
-            }
-        )
-        for word in summary.keywords if summary else []:
-            if isinstance(word, str) and word not in keywords:
-                keywords.append(word)
-    context = {
-        "digest": digest,
-        "topic": digest.topic,
-        "entries": entries,
-        "cover": selectors.digest_cover(digest),
-        "keywords": keywords[:20],
-        "picks": [entry for entry in entries if entry["pick"]],
-        "kind_counts": digest.kind_counts(digest.entries.all()),
-    }
+    context = selectors.digest_page(digest, digest.entries.all())
+    context["cover"] = selectors.digest_cover(digest)
     return render(request, "papers/digest_detail.html", context)
 
 
