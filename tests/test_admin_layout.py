@@ -9,6 +9,7 @@ from django.urls import reverse
 from papers.models import Status
 from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
 from tests.test_admin import make_editor
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -93,7 +94,7 @@ def show_everything(page) -> None:
             document.querySelectorAll("img[loading=lazy]").forEach(i => { i.loading = "eager"; });
         }"""
     )
-    page.wait_for_function("[...document.images].every(image => image.complete)")
+    wait_until(page, "[...document.images].every(image => image.complete)")
 
 
 @pytest.mark.parametrize("width", WIDTHS)

@@ -1,21 +1,14 @@
 """The site in a real browser (Debian's Chromium through Playwright): navigation, figures, math."""
 
 import datetime as dt
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(page, expression: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        page.wait_for_timeout(100)
 
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -74,7 +67,6 @@ def test_read_the_site(site, page):
     gallery.locator("summary").click()
     image.wait_for(state="visible")
     assert image.get_attribute("alt") == "Figure 1: The pipeline of the method."
-    # Polled from here: wait_for_function compiles its predicate with eval, which the CSP forbids.
     wait_until(page, "document.querySelector('details.figures[open] img').naturalWidth > 0")
 
     # Click to enlarge, Escape to close.

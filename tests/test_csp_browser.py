@@ -2,22 +2,15 @@
 included, and the editors' admin run with no violation."""
 
 import datetime as dt
-import time
 
 import pytest
 from django.urls import reverse
 
 from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
 from tests.test_admin import make_editor
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.browser
-
-
-def wait_until(page, expression: str, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not page.evaluate(expression):
-        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
-        page.wait_for_timeout(100)
 
 
 PASSWORD = "a long editor password"
@@ -74,7 +67,6 @@ def test_pages_and_admin_run_under_the_policy(page, live_site, site):
     visit(page, digest_url, violations)
     page.wait_for_selector(".digest-paper h2 .katex")  # KaTeX ran, from the site itself
     page.locator("details.figures summary").first.click()
-    # Polled from here: wait_for_function compiles its predicate with eval, which the CSP forbids.
     wait_until(page, "document.querySelector('details.figures[open] img').naturalWidth > 0")
     for url in ["/", "/papers/", site["paper"].get_absolute_url(), "/tags/", "/source/"]:
         visit(page, base + url, violations)
