@@ -367,6 +367,46 @@ def test_tags_are_edited_in_the_paper_form(editor_client, world):
     assert sorted(t.name for t in world["paper"].tags.all()) == ["lip sync", "说话人头像"]
 
 
+def test_tag_suggestions_list_the_tags_in_use_most_used_first(client, editor_client, world):
+    make_paper(tags=["lip sync", "lip reading"])
+    make_paper(tags=["lip sync"])
+    url = reverse("admin:papers_tag_suggest")
+    tags = editor_client.get(url, {"q": "LIP"}).json()["tags"]
+    assert tags == [{"name": "lip sync", "papers": 2}, {"name": "lip reading", "papers": 1}]
+    client.logout()
+    assert client.get(url, {"q": "lip"}).status_code == 302  # to the login page
+
+
+def test_saving_an_unchanged_paper_keeps_its_lists_as_they_were(editor_client, world):
+    paper = world["paper"]
+    Paper.objects.filter(pk=paper.pk).update(
+        authors=[
+            {"name": "Ada Lovelace", "affiliation": "Analytical Engines"},
+            {"name": "Alan Turing"},
+        ],
+        categories=["cs.CV", "cs.LG"],
+        affiliations=["University of Cambridge"],
+    )
+    url = reverse("admin:papers_paper_change", args=[paper.pk])
+    page = editor_client.get(url)
+    html = page.content.decode()
+    assert "Ada Lovelace; Analytical Engines\nAlan Turing" in html
+    # One label per concept: the PDF's lines and the summary's affiliations are named apart.
+    assert "Affiliation lines found on the PDF:" in html
+    assert "affiliations (shown on the site):" in html
+    assert ">Affiliations:<" not in html
+    data = form_fields(page, "paper_form")
+    data["_save"] = "Save"
+    assert editor_client.post(url, data).status_code == 302
+    paper.refresh_from_db()
+    assert paper.authors == [
+        {"name": "Ada Lovelace", "affiliation": "Analytical Engines"},
+        {"name": "Alan Turing"},
+    ]
+    assert paper.categories == ["cs.CV", "cs.LG"]
+    assert paper.affiliations == ["University of Cambridge"]
+
+
 # Figures
 
 
