@@ -1,0 +1,135 @@
+"""Content quality measures for `make bench`: summary fields against hand-labelled sentence roles.
+
+The labelled set (tests/fixtures/roles/) gives each sentence of the seed posts' abstracts the role a
+reader gives it. A summary field is precise when the sentences it holds have that field's role.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ROLES_CSV = ROOT / "tests" / "fixtures" / "roles" / "abstract_roles.csv"
+SEED = ROOT.parent / "shared" / "seed"
+
+# The roles a sentence may have to belong in each field.
+FIELD_ROLES = {
+    "tldr": {"contribution"},
+    "background": {"problem"},
+    "prior_work": {"prior_work"},
+    "method": {"contribution", "method"},
+    "method_steps": {"method", "contribution"},
+    "results": {"result"},
+    "significance": {"significance"},
+    "assessment": {"contribution", "method", "result"},
+}
+ASSESSMENT_ROLES = {
+    "Innovation": {"contribution", "method"},
+    "Performance": {"result"},
+    "Workload": {"method", "result"},
+}
+
+
+@dataclass
+class LabelledAbstract:
+    arxiv_id: str
+    sentences: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.sentences)
+
+
+def labelled_abstracts(path: Path = ROLES_CSV) -> list[LabelledAbstract]:
+    found: dict[str, LabelledAbstract] = {}
+    with open(path, encoding="utf-8", newline="") as handle:
+        for row in csv.DictReader(handle):
+            item = found.setdefault(row["arxiv_id"], LabelledAbstract(row["arxiv_id"]))
+            item.sentences.append(row["sentence"])
+            item.roles.append(row["role"])
+    return list(found.values())
+
+
+@dataclass
+class FieldScore:
+    placed: int = 0  # sentences the summarizer put in the field
+    right: int = 0  # of those, sentences with the field's role
+    filled: int = 0  # papers whose field is not empty
+
+    @property
+    def precision(self) -> float:
+        return self.right / self.placed if self.placed else 0.0
+
+
+def field_sentences(name: str, value) -> list[tuple[str, set[str]]]:
+    """(sentence, roles that fit) for each sentence a field holds."""
+    from papers.summarizers.text import split_sentences
+
+    if name == "assessment":
+        pairs = []
+        for line in value.split("\n"):
+            label, _, text = line.partition(": ")
+            roles = ASSESSMENT_ROLES.get(label, FIELD_ROLES["assessment"])
+            pairs += [(s, roles) for s in split_sentences(text)]
+        return pairs
+    items = value if isinstance(value, list) else [value]
+    return [(s, FIELD_ROLES[name]) for item in items for s in split_sentences(item)]
+
+
+def role_precision(summarize) -> tuple[dict[str, FieldScore], int]:
+    """Per field, how many placed sentences have the right role; and the number of abstracts.
+
+    `summarize(abstract) -> fields` is the summarizer under test, run on each abstract alone.
+    """
+    scores = {name: FieldScore() for name in FIELD_ROLES}
+    abstracts = labelled_abstracts()
+    for item in abstracts:
+        fields = summarize(item.text)
+        role_of = dict(zip(item.sentences, item.roles, strict=True))
+        for name in FIELD_ROLES:
+            placed = field_sentences(name, fields[name])
+            if placed:
+                scores[name].filled += 1
+            for sentence, roles in placed:
+                scores[name].placed += 1
+                scores[name].right += role_of.get(sentence) in roles
+    return scores, len(abstracts)
+
+
+def extractive_fields(abstract: str) -> dict:
+    from papers.summarizers import SummaryInput, summarize
+
+    inp = SummaryInput(arxiv_id="x", title="", abstract=abstract)
+    return summarize(inp, "extractive").fields
+
+
+def role_rows(baseline: dict[str, tuple[float, int]] | None = None) -> list[tuple[str, str]]:
+    """Table rows: per field, precision now (and the recorded baseline), papers with the field."""
+    scores, total = role_precision(extractive_fields)
+    rows = []
+    for name, score in scores.items():
+        now = f"{score.precision:.0%} ({score.right}/{score.placed}), filled {score.filled}/{total}"
+        if baseline and name in baseline:
+            before, filled = baseline[name]
+            now += f"; before {before:.0%}, filled {filled}/{total}"
+        rows.append((f"role precision: {name}", now))
+    return rows
+
+
+def main() -> None:
+    import os
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "digest_site.settings")
+    import django
+
+    django.setup()
+    for name, value in role_rows():
+        print(f"{name:<32} {value}")
+
+
+if __name__ == "__main__":
+    main()
