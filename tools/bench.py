@@ -1,7 +1,8 @@
-"""Benchmarks (`make bench`): PDF extraction speed and papers per minute through the pipeline.
+"""Benchmarks (`make bench`): PDF extraction speed and papers per minute through the pipeline,
+then content quality (tools/quality.py) beside the figure of the code before it was improved.
 
 Runs on a throw-away SQLite database and files, against the local arXiv stand-in serving generated
-PDFs, with the offline summarizer and no arXiv delay. Prints a table; nothing here is a test.
+PDFs, with the offline summarizer and no arXiv delay. Prints tables; nothing here is a test.
 """
 
 import datetime as dt
@@ -89,13 +90,25 @@ def main() -> None:
             f"{done / end_to_end * 60:.0f} papers/min",
         ),
     ]
-    width = max(len(name) for name, _ in rows)
-    print(f"{'benchmark':<{width}}  result")
-    print(f"{'-' * width}  {'-' * 16}")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(("benchmark", "result"), rows)
     if done != PAPERS:
         print(f"warning: only {done} of {PAPERS} papers finished", file=sys.stderr)
+    print()
+    print_table(("content quality", "now", "before"), quality_rows())
+
+
+def quality_rows() -> list[tuple[str, ...]]:
+    from tools import quality
+
+    return quality.role_rows()
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 if __name__ == "__main__":
