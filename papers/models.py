@@ -19,6 +19,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from papers import vocabulary
 from papers.storage import private_storage
 
 # New style `2410.07757` (4 or 5 digits after the dot) or old style `hep-th/9901001`, version optional.
@@ -125,7 +126,13 @@ class Topic(models.Model):
 
 
 class Tag(TagBase):
-    """A taggit tag whose slug is never empty (`+++` or emoji names get a hash slug)."""
+    """A taggit tag whose slug is never empty (`+++` or emoji names get a hash slug).
+
+    `key` is shared by every spelling of one tag (papers/vocabulary.py). A tag an editor merged
+    into another keeps its name and slug as an alias (`merged_into`), so its old address
+    redirects and the pipeline files that name under the other tag; a blocked tag is never
+    given to a paper.
+    """
 
     class Kind(models.TextChoices):
         TOPIC = "topic", _("Topic")
@@ -133,13 +140,33 @@ class Tag(TagBase):
         KEYWORD = "keyword", _("Keyword")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.KEYWORD)
+    key = models.CharField(max_length=100, db_index=True, editable=False, default="")
+    blocked = models.BooleanField(
+        _("blocked"),
+        default=False,
+        help_text=_("Never given to a paper, not even by the pipeline."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="aliases",
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
         ordering = ["name"]
 
+    def save(self, *args, **kwargs) -> None:
+        self.key = vocabulary.fold(self.name)
+        super().save(*args, **kwargs)
+
     def slugify(self, tag: str, i: int | None = None) -> str:
+        # An arXiv category keeps the slug of its code ("cscv"), whatever its long name.
+        tag = vocabulary.category_code(tag) or tag
         slug = super().slugify(tag, i=None)
         if not slug:
             slug = "tag-" + hashlib.sha1(tag.encode()).hexdigest()[:8]

@@ -16,6 +16,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from papers import tagging
 from papers.models import (
     Digest,
     DigestEntry,
@@ -183,36 +184,13 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str]:
     return paper, change
 
 
-def _tags(names: list[str], kind: str) -> list[Tag]:
-    tags = []
-    for name in dict.fromkeys(n.strip() for n in names if n and n.strip()):
-        tag = Tag.objects.filter(name__iexact=name).first()
-        if tag is None:
-            try:
-                with transaction.atomic():
-                    tag = Tag.objects.create(name=name[:100], kind=kind)
-            except IntegrityError:  # made at the same moment by another worker
-                tag = Tag.objects.get(name__iexact=name)
-        tags.append(tag)
-    return tags
-
-
-# Tags are for browsing: a few short keywords, not every phrase a summarizer found.
-KEYWORD_TAGS = 5
-KEYWORD_TAG_WORDS = 3
-
-
-def keyword_tags(keywords: list[str]) -> list[str]:
-    return [k for k in keywords if 0 < len(k.split()) <= KEYWORD_TAG_WORDS][:KEYWORD_TAGS]
-
-
 def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
     """Tag a paper with its topics' names, its arXiv categories and its summary's keywords."""
     topics = topics if topics is not None else list(paper.topics.all())
-    tags = _tags([t.name for t in topics], Tag.Kind.TOPIC)
-    tags += _tags(paper.categories, Tag.Kind.CATEGORY)
+    tags = tagging.tags_for([t.name for t in topics], Tag.Kind.TOPIC)
+    tags += tagging.tags_for(paper.categories, Tag.Kind.CATEGORY)
     for summary in paper.summaries.all():
-        tags += _tags(keyword_tags(summary.keywords), Tag.Kind.KEYWORD)
+        tags += tagging.tags_for(tagging.keyword_names(summary.keywords), Tag.Kind.KEYWORD)
     paper.tags.add(*tags)
 
 

@@ -170,3 +170,21 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ---------------------------------------------------------------- tags
+
+
+def seed_posts() -> list[Path]:
+    return [SEED / "talking-head-generation-2024-10-12.md", *sorted((SEED / "more").glob("*.md"))]
+
+
+def seed_paper_tags() -> list[str]:
+    """Import every seed post into the current database; the names of the tags on its papers."""
+    from papers.markdown.importer import import_files
+    from papers.models import Tag
+
+    import_files(seed_posts())
+    return list(
+        Tag.objects.filter(tagged_papers__isnull=False).distinct().values_list("name", flat=True)
+    )

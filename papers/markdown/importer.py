@@ -21,6 +21,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from papers import tagging
 from papers.markdown.mojibake import RepairReport, repair_text
 from papers.models import (
     SUMMARY_LIST_FIELDS,
@@ -617,8 +618,8 @@ def _tag(name: str, kind: str) -> Tag | None:
     name = " ".join(name.split())
     if not name or len(name) > MAX_TAG_LENGTH:
         return None
-    tag = Tag.objects.filter(name__iexact=name).first()
-    return tag or Tag.objects.create(name=name, kind=kind)
+    tags = tagging.tags_for([name], kind)
+    return tags[0] if tags else None
 
 
 def _tag_paper(report: ImportReport, paper: Paper, tags: Iterable[Tag | None]) -> None:
