@@ -331,6 +331,8 @@ def keyword_name(phrase: str) -> str | None:
             return None
         if word in VERBS or word in LATEX_WORDS or _NUMBER.match(word):
             return None
+        if len(word) == 1 and word.isalpha():
+            return None
         if word.endswith("ly") and len(word) > 4 and word not in _LY_NOUNS:
             return None
     if len(words) == 1 and fold(text) in GENERIC:

@@ -23,7 +23,7 @@ from django.utils.translation import ngettext
 from simple_history.admin import SimpleHistoryAdmin
 from taggit.models import Tag as TaggitTag
 
-from papers import pipeline, tasks
+from papers import pipeline, tagging, tasks
 from papers.admin import views as admin_views
 from papers.admin.markdown import export_digests_action, import_digest_view
 from papers.models import (
@@ -1063,11 +1063,26 @@ class PipelineRunAdmin(admin.ModelAdmin):
         return [f.name for f in PipelineRun._meta.fields]
 
 
+class TagActionForm(helpers.ActionForm):
+    target = forms.CharField(
+        label=_("Merge into"),
+        required=False,
+        help_text=_("the name or slug of the tag to merge into"),
+    )
+
+
 @admin.register(Tag)
 class TagAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "kind", "paper_count")
-    list_filter = ("kind",)
+    """Editors rename, merge and block tags; the pipeline follows (papers/tagging.py)."""
+
+    list_display = ("name", "slug", "kind", "paper_count", "blocked", "merged_into")
+    list_filter = ("kind", "blocked", ("merged_into", admin.EmptyFieldListFilter))
+    list_select_related = ("merged_into",)
     search_fields = ("name", "slug")
+    fields = ("name", "slug", "kind", "blocked", "merged_into")
+    readonly_fields = ("merged_into",)
+    action_form = TagActionForm
+    actions = ("merge_tags", "block_tags", "unblock_tags")
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(paper_count=Count("tagged_papers"))
@@ -1075,6 +1090,48 @@ class TagAdmin(admin.ModelAdmin):
     @admin.display(description=_("papers"), ordering="paper_count")
     def paper_count(self, tag: Tag) -> int:
         return tag.paper_count
+
+    def save_model(self, request, obj, form, change):
+        # A new name keeps the old one (and its address) as an alias of the tag.
+        if change and "name" in form.changed_data:
+            new_name = obj.name
+            obj.name = form.initial["name"]
+            if "slug" in form.changed_data:
+                obj.slug = form.initial["slug"]
+            super().save_model(request, obj, form, change)
+            renamed = tagging.rename_tag(obj, new_name)
+            if renamed.pk != obj.pk:
+                self.message_user(
+                    request, _("Merged into the existing tag %s.") % renamed, messages.INFO
+                )
+            return
+        super().save_model(request, obj, form, change)
+        if "blocked" in form.changed_data and obj.blocked:
+            tagging.block_tags([obj])
+
+    @admin.action(description=_("Merge the selected tags into the tag named below"))
+    def merge_tags(self, request, queryset):
+        name = request.POST.get("target", "").strip()
+        target = Tag.objects.filter(Q(slug=name) | Q(name__iexact=name)).first() if name else None
+        if target is None:
+            self.message_user(
+                request, _("Name the tag to merge into (its name or slug)."), messages.ERROR
+            )
+            return
+        count = tagging.merge_tags(queryset, target)
+        self.message_user(
+            request, _("Merged %(count)d tag(s) into %(tag)s.") % {"count": count, "tag": target}
+        )
+
+    @admin.action(description=_("Block: take off every paper, never give again"))
+    def block_tags(self, request, queryset):
+        count = tagging.block_tags(queryset)
+        self.message_user(request, _("Blocked %d tag(s).") % count, messages.SUCCESS)
+
+    @admin.action(description=_("Unblock"))
+    def unblock_tags(self, request, queryset):
+        count = tagging.unblock_tags(queryset)
+        self.message_user(request, _("Unblocked %d tag(s).") % count, messages.SUCCESS)
 
 
 @admin.register(ErrorReport)
