@@ -214,8 +214,18 @@ GENERIC = set(
     learning lip method metric metrics model network novel offline optimization paper performance person
     personal pose rendering result shape sparse study system talking task technique video vision
     wild work 生成 动态 视频 图像 可编辑 自适应 自动化 交互性 模型 方法 深度学习 机器学习 人工智能
-    计算机视觉 神经网络 优化 算法 数据""".split()
-)
+    计算机视觉 神经网络 人工神经网络 深度学习模型 优化 算法 数据 基准测试""".split()
+) | {
+    "ablation study",
+    "ablation experiment",
+    "artificial intelligence",
+    "computer vision",
+    "deep learning",
+    "human evaluation",
+    "machine learning",
+    "neural network",
+    "user study",
+}
 LATEX_WORDS = set(
     """mathcal mathbf mathrm mathbb mathit mathsf mathscr mathfrak boldsymbol textbf textit
     textrm texttt textsc emph frac dfrac tfrac cdot cdots ldots times leq geq sqrt infty partial
@@ -233,7 +243,8 @@ ZH_PLACEHOLDER = re.compile(r"由于|没有|缺失|未给出|无法|暂无|此�
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _MARKUP = re.compile(r"<[^>]*>|\*\*|__|`|^#+\s*")
 _GLOSS = re.compile(r"\s*[(（][^()（）]*[)）]\s*$")
-_LATEX_OR_MARKUP = re.compile(r"[\\$^_{}<>|=~#*\[\]@]")
+# LaTeX and markup characters; a slash joins two keywords in one ("blur/deformation").
+_LATEX_OR_MARKUP = re.compile(r"[\\$^_{}<>|=~#*\[\]@/]")
 _NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)*%?$")
 _EDGE = " \t.,;:!?-–—'\"“”‘’·、，。；：！？"
 # Words ending in -ly that are nouns.
@@ -320,7 +331,8 @@ def keyword_name(phrase: str) -> str | None:
     lowered = [w.casefold().strip("'’") for w in words]
     if not 1 <= len(words) <= MAX_KEYWORD_WORDS or not re.search(r"[A-Za-z]{2}", text):
         return None
-    if lowered[0] in STOP_WORDS or lowered[-1] in STOP_WORDS:
+    # A number may end a name ("Mip-NeRF 360"), never lead or make a tag ("49 hours", "2024").
+    if lowered[0] in STOP_WORDS or lowered[-1] in STOP_WORDS or _NUMBER.match(lowered[0]):
         return None
     if len(words) > 1 and lowered[-1] in DANGLING or lowered[0] in OPENERS:
         return None
@@ -329,12 +341,12 @@ def keyword_name(phrase: str) -> str | None:
     for word in lowered:
         if word in STOP_WORDS and word not in INNER_WORDS:
             return None
-        if word in VERBS or word in LATEX_WORDS or _NUMBER.match(word):
+        if word in VERBS or word in LATEX_WORDS:
             return None
         if len(word) == 1 and word.isalpha():
             return None
         if word.endswith("ly") and len(word) > 4 and word not in _LY_NOUNS:
             return None
-    if len(words) == 1 and fold(text) in GENERIC:
+    if fold(text) in GENERIC:
         return None
     return _lower_title_case(text)

@@ -98,9 +98,22 @@ def main() -> None:
 
 
 def quality_rows() -> list[tuple[str, ...]]:
+    """Role precision of the offline summaries; tag quality on the seed posts, when present."""
     from tools import quality
 
-    return quality.role_rows()
+    rows = quality.role_rows()
+    if not quality.SEED.exists():
+        print("(the seed posts are not here: no tag quality)", file=sys.stderr)
+        return rows
+    score = quality.tag_quality(quality.seed_paper_tags())
+    rows += quality.tag_rows(score)
+    print("tags an editor rejects:", "; ".join(score.rejected) or "none")
+    if score.unlabelled:
+        print(
+            "tags without a verdict (add them to tests/fixtures/tags/):",
+            "; ".join(score.unlabelled),
+        )
+    return rows
 
 
 def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
