@@ -1080,7 +1080,6 @@ class TagAdmin(admin.ModelAdmin):
     list_select_related = ("merged_into",)
     search_fields = ("name", "slug")
     fields = ("name", "slug", "kind", "blocked", "merged_into")
-    readonly_fields = ("merged_into",)
     action_form = TagActionForm
     actions = ("merge_tags", "block_tags", "unblock_tags")
 
@@ -1091,21 +1090,22 @@ class TagAdmin(admin.ModelAdmin):
     def paper_count(self, tag: Tag) -> int:
         return tag.paper_count
 
+    def get_readonly_fields(self, request, obj=None):
+        # A tag's address changes with its name, through a rename that keeps the old one.
+        return ("slug", "merged_into") if obj else ("merged_into",)
+
     def save_model(self, request, obj, form, change):
-        # A new name keeps the old one (and its address) as an alias of the tag.
-        if change and "name" in form.changed_data:
-            new_name = obj.name
+        new_name = obj.name
+        renaming = change and "name" in form.changed_data
+        if renaming:
             obj.name = form.initial["name"]
-            if "slug" in form.changed_data:
-                obj.slug = form.initial["slug"]
-            super().save_model(request, obj, form, change)
+        super().save_model(request, obj, form, change)
+        if renaming:
             renamed = tagging.rename_tag(obj, new_name)
             if renamed.pk != obj.pk:
                 self.message_user(
                     request, _("Merged into the existing tag %s.") % renamed, messages.INFO
                 )
-            return
-        super().save_model(request, obj, form, change)
         if "blocked" in form.changed_data and obj.blocked:
             tagging.block_tags([obj])
 
