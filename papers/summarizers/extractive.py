@@ -1,8 +1,10 @@
 """The offline summarizer: every field is chosen from the paper's own sentences.
 
 Sentences are ranked with TextRank over TF-IDF cosine similarity, weighted by the section a
-sentence is in, its position there and a few cue phrases; each field then takes the best
-sentences that fit its role. Deterministic, no network.
+sentence is in, its position there and a few cue phrases. Each sentence gets a role (roles.py):
+problem, prior work, contribution, method, result, limitation, significance. Each field takes the
+best sentences of its own role, no sentence stands in two prose fields, and a field without a
+sentence of its role stays empty with a warning. Deterministic, no network.
 """
 
 from __future__ import annotations

@@ -127,7 +127,10 @@ def cue_role(text: str, *, claimed: bool) -> str:
 def first_claim(texts: list[str]) -> int | None:
     """Where a run of sentences starts to speak of this paper: its first claim, else its first "we"."""
     for pattern in (CLAIM_CUE, OURS):
-        found = next((i for i, t in enumerate(texts) if pattern.search(t)), None)
+        found = next(
+            (i for i, t in enumerate(texts) if pattern.search(t) and not OTHER_CUE.search(t)),
+            None,
+        )
         if found is not None:
             return found
     return None
