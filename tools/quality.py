@@ -184,7 +184,11 @@ def seed_paper_tags() -> list[str]:
     from papers.markdown.importer import import_files
     from papers.models import DigestEntry, Tag
 
-    digests = [report.digest_id for report in import_files(seed_posts()) if report.digest_id]
+    reports = import_files(seed_posts())
+    errors = [error for report in reports for error in report.errors]
+    if errors:
+        raise RuntimeError(f"the seed posts did not import: {errors[0]}")
+    digests = [report.digest_id for report in reports]
     papers = DigestEntry.objects.filter(digest__in=digests).values("paper")
     return list(
         Tag.objects.filter(tagged_papers__content_object__in=papers)
