@@ -15,6 +15,7 @@ from django.db.models import F
 
 from papers import vocabulary
 from papers.models import Subscription, Tag, TaggedPaper
+from papers.public.caching import bump_content_version
 
 KEYWORD_TAGS = 5  # keyword tags per paper: a few to browse by, not every phrase found
 
@@ -112,6 +113,7 @@ def merge_tags(sources: Iterable[Tag], target: Tag) -> int:
         source.blocked = False
         source.save(update_fields=["merged_into", "blocked"])
         merged += 1
+    bump_content_version()  # the moves above were queryset updates, which send no signals
     return merged
 
 
@@ -145,8 +147,12 @@ def block_tags(tags: Iterable[Tag]) -> int:
     """Take these tags off every paper and keep the pipeline from giving them again."""
     pks = [tag.pk for tag in tags]
     TaggedPaper.objects.filter(tag_id__in=pks).delete()
-    return Tag.objects.filter(pk__in=pks).update(blocked=True)
+    count = Tag.objects.filter(pk__in=pks).update(blocked=True)
+    bump_content_version()
+    return count
 
 
 def unblock_tags(tags: Iterable[Tag]) -> int:
-    return Tag.objects.filter(pk__in=[tag.pk for tag in tags]).update(blocked=False)
+    count = Tag.objects.filter(pk__in=[tag.pk for tag in tags]).update(blocked=False)
+    bump_content_version()
+    return count

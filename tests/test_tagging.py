@@ -105,6 +105,7 @@ def test_merge_moves_papers_and_followers_and_the_old_address_redirects(client):
     blinks = Tag.objects.create(name="eye blinking")
     both = make_paper(arxiv_id="2410.00001", tags=["blink", "eye blinking"])
     one = make_paper(arxiv_id="2410.00002", tags=["eye blinking"])
+    assert client.get(f"/tags/{blinks.slug}/").status_code == 200  # now in the page cache
     assert tagging.merge_tags([blinks], blink) == 1
     assert set(both.tags.all()) == {blink} and set(one.tags.all()) == {blink}
     blinks.refresh_from_db()
@@ -132,6 +133,7 @@ def test_rename_keeps_the_old_name_and_address_as_an_alias(client):
 def test_a_blocked_tag_leaves_every_paper_and_is_never_given_again(client):
     paper = make_paper(tags=["personal"])
     tag = Tag.objects.get(name="personal")
+    assert client.get(f"/tags/{tag.slug}/").status_code == 200  # now in the page cache
     tagging.block_tags([tag])
     assert not paper.tags.exists()
     assert tagging.tags_for(["Personal"], Tag.Kind.KEYWORD) == []
