@@ -251,3 +251,13 @@ def test_no_tag_breaks_the_rules_across_the_demo_and_the_seed_posts():
     for noise in ("mathcal", "benchmark for evaluating", "generation must align", "blinks"):
         assert noise not in names
     assert "Computer Vision and Pattern Recognition (cs.CV)" in names
+
+
+@pytest.mark.django_db
+def test_readers_type_a_category_code_or_a_plural_in_the_tag_filter(client):
+    paper = make_paper()
+    paper.tags.add(*tagging.tags_for(["cs.CV"], Tag.Kind.CATEGORY))
+    paper.tags.add(*tagging.tags_for(["talking heads"], Tag.Kind.KEYWORD))
+    for query in ("?tag=cs.CV", "?tag=cscv", "?tag=talking+head", "?tag=Talking-Heads"):
+        assert len(client.get("/papers/" + query).context["page_obj"]) == 1, query
+    assert client.get("/papers/?tag=cs.LG").status_code == 404
