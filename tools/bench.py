@@ -81,7 +81,8 @@ def main() -> None:
                 pipeline.process_paper(paper_id)
             end_to_end = time.perf_counter() - start
         done = Paper.objects.filter(state=Paper.State.DONE).count()
-        quality = quality_rows()  # the seed posts are imported into the same throw-away database
+        # The seed posts are imported into the same throw-away database.
+        quality, notes = quality_rows()
 
     rows = [
         ("PDF text extraction", f"{pages / text_seconds:.0f} pages/s"),
@@ -96,25 +97,27 @@ def main() -> None:
         print(f"warning: only {done} of {PAPERS} papers finished", file=sys.stderr)
     print()
     print_table(("content quality", "now", "before"), quality)
+    for note in notes:
+        print(note)
 
 
-def quality_rows() -> list[tuple[str, ...]]:
-    """Role precision of the offline summaries; tag quality on the seed posts, when present."""
+def quality_rows() -> tuple[list[tuple[str, ...]], list[str]]:
+    """Role precision of the offline summaries and, when the seed posts are here, tag quality;
+    with notes to print under the table (the rejected tags)."""
     from tools import quality
 
     rows = quality.role_rows()
     if not quality.SEED.exists():
-        print("(the seed posts are not here: no tag quality)", file=sys.stderr)
-        return rows
+        return rows, ["(the seed posts are not here: no tag quality)"]
     score = quality.tag_quality(quality.seed_paper_tags())
     rows += quality.tag_rows(score)
-    print("tags an editor rejects:", "; ".join(score.rejected) or "none")
+    notes = ["tags an editor rejects: " + ("; ".join(score.rejected) or "none")]
     if score.unlabelled:
-        print(
-            "tags without a verdict (add them to tests/fixtures/tags/):",
-            "; ".join(score.unlabelled),
+        notes.append(
+            "tags without a verdict (add them to tests/fixtures/tags/): "
+            + "; ".join(score.unlabelled)
         )
-    return rows
+    return rows, notes
 
 
 def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
