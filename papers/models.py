@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchVectorField
-from django.db import IntegrityError, models, transaction
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +24,7 @@ from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 from taggit.models import TagBase, TaggedItemBase
 
+from papers import vocabulary
 from papers.arxiv_ids import split_arxiv_id  # noqa: F401 - other modules import it from here
 from papers.exclusions import Rule, parse_rules
 from papers.storage import private_storage
@@ -134,38 +135,14 @@ class Topic(models.Model):
         return self.runs.filter(status=PipelineRun.State.SUCCEEDED).order_by("-started_at").first()
 
 
-# Tags are for browsing: a longer name is a phrase, not a tag, and is left out.
-MAX_TAG_LENGTH = 50
-
-
-def tag_name(name: str) -> str:
-    """A tag name as stored: whitespace squashed; "" when it cannot be a tag."""
-    name = " ".join((name or "").split())
-    return name if len(name) <= MAX_TAG_LENGTH else ""
-
-
-class TagManager(models.Manager):
-    def for_names(self, names: Iterable[str], kind: str) -> list["Tag"]:
-        """The tags named `names` (case-insensitive), made with `kind` when missing.
-
-        Safe when two workers make the same tag at once; names that cannot be tags are left out.
-        """
-        tags: list[Tag] = []
-        for name in dict.fromkeys(filter(None, map(tag_name, names))):
-            tag = self.filter(name__iexact=name).first()
-            if tag is None:
-                try:
-                    with transaction.atomic():
-                        tag = self.create(name=name, kind=kind)
-                except IntegrityError:  # made at the same moment by another worker
-                    tag = self.get(name__iexact=name)
-            if tag not in tags:
-                tags.append(tag)
-        return tags
-
-
 class Tag(TagBase):
-    """A taggit tag whose slug is never empty (`+++` or emoji names get a hash slug)."""
+    """A taggit tag whose slug is never empty (`+++` or emoji names get a hash slug).
+
+    `key` is shared by every spelling of one tag (papers/vocabulary.py). A tag an editor merged
+    into another keeps its name and slug as an alias (`merged_into`), so its old address
+    redirects and the pipeline files that name under the other tag; a blocked tag is never
+    given to a paper.
+    """
 
     class Kind(models.TextChoices):
         TOPIC = "topic", _("Topic")
@@ -173,15 +150,33 @@ class Tag(TagBase):
         KEYWORD = "keyword", _("Keyword")
 
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.KEYWORD)
-
-    objects = TagManager()
+    key = models.CharField(max_length=100, db_index=True, editable=False, default="")
+    blocked = models.BooleanField(
+        _("blocked"),
+        default=False,
+        help_text=_("Never given to a paper, not even by the pipeline."),
+    )
+    merged_into = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="aliases",
+        verbose_name=_("merged into"),
+    )
 
     class Meta:
         verbose_name = _("tag")
         verbose_name_plural = _("tags")
         ordering = ["name"]
 
+    def save(self, *args, **kwargs) -> None:
+        self.key = vocabulary.fold(self.name)
+        super().save(*args, **kwargs)
+
     def slugify(self, tag: str, i: int | None = None) -> str:
+        # An arXiv category keeps the slug of its code ("cscv"), whatever its long name.
+        tag = vocabulary.category_code(tag) or tag
         slug = super().slugify(tag, i=None)
         if not slug:
             slug = "tag-" + hashlib.sha1(tag.encode()).hexdigest()[:8]

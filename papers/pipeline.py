@@ -17,7 +17,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from papers import announcements, indexing
+from papers import announcements, indexing, tagging
 from papers.models import (
     Announcement,
     Digest,
@@ -330,22 +330,13 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bo
     return paper, change, joined
 
 
-# Tags are for browsing: a few short keywords, not every phrase a summarizer found.
-KEYWORD_TAGS = 5
-KEYWORD_TAG_WORDS = 3
-
-
-def keyword_tags(keywords: list[str]) -> list[str]:
-    return [k for k in keywords if 0 < len(k.split()) <= KEYWORD_TAG_WORDS][:KEYWORD_TAGS]
-
-
 def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
     """Tag a paper with its topics' names, its arXiv categories and its summary's keywords."""
     topics = topics if topics is not None else list(paper.topics.all())
-    tags = Tag.objects.for_names([t.name for t in topics], Tag.Kind.TOPIC)
-    tags += Tag.objects.for_names(paper.categories, Tag.Kind.CATEGORY)
+    tags = tagging.tags_for([t.name for t in topics], Tag.Kind.TOPIC)
+    tags += tagging.tags_for(paper.categories, Tag.Kind.CATEGORY)
     for summary in paper.summaries.all():
-        tags += Tag.objects.for_names(keyword_tags(summary.keywords), Tag.Kind.KEYWORD)
+        tags += tagging.tags_for(tagging.keyword_names(summary.keywords), Tag.Kind.KEYWORD)
     paper.add_tags(tags)
 
 

@@ -11,7 +11,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
-from papers import search
+from papers import search, vocabulary
 from papers.inputs import CONTROL_CHARACTERS
 from papers.models import (
     Digest,
@@ -81,11 +81,22 @@ def filter_papers(tag_slugs: list[str], text: str) -> QuerySet:
 
 
 def tags_by_slugs(values: list[str]) -> list[Tag]:
-    """The tags named in `?tag=`, by slug or, as people type them, by name (`cs.CV`)."""
-    tags = list(Tag.objects.filter(Q(slug__in=values) | Q(name__in=values)))
+    """The tags named in `?tag=`, by slug or, as people type them, by name (`cs.CV`, `NeRFs`).
+
+    An alias an editor made by merging or renaming stands for its tag.
+    """
+    keys = {value: vocabulary.fold(value) for value in values}
+    tags = list(
+        Tag.objects.filter(
+            Q(slug__in=values) | Q(name__in=values) | Q(key__in=keys.values())
+        ).select_related("merged_into")
+    )
     by_slug = {tag.slug: tag for tag in tags}
     by_name = {tag.name: tag for tag in tags}
-    return [by_slug.get(v) or by_name[v] for v in values if v in by_slug or v in by_name]
+    # Of the spellings of one tag, the oldest that is no alias is written last and wins.
+    by_key = {tag.key: tag for tag in sorted(tags, key=lambda t: (t.merged_into_id is None, -t.pk))}
+    found = [by_slug.get(v) or by_name.get(v) or by_key.get(keys[v]) for v in values]
+    return [tag.merged_into if tag.merged_into_id else tag for tag in found if tag is not None]
 
 
 def published_paper(arxiv_id: str) -> Paper:
@@ -115,7 +126,7 @@ def tags_with_counts() -> QuerySet:
                 filter=Q(tagged_papers__content_object__status=Status.PUBLISHED),
             )
         )
-        .filter(paper_count__gt=0)
+        .filter(paper_count__gt=0, blocked=False, merged_into__isnull=True)
         .order_by("name")
     )
 

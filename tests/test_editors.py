@@ -7,9 +7,9 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from papers import pipeline
+from papers import pipeline, tagging
 from papers.markdown.importer import import_post
-from papers.models import MAX_TAG_LENGTH, Digest, Paper, Status, Summary, Tag, Topic
+from papers.models import Digest, Paper, Status, Summary, Tag, Topic
 from papers.schedules import ensure_topic_schedule
 from tests.arxiv_server import atom_feed, entry
 from tests.factories import make_digest, make_figure, make_paper, make_summary, make_topic
@@ -19,16 +19,14 @@ LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 POSTS = Path(__file__).parent / "fixtures" / "posts"
 
 
-
-
 # Tags
 
 
 def test_tags_are_found_case_insensitively_made_once_and_never_too_long():
     existing = Tag.objects.create(name="Talking Head", kind=Tag.Kind.TOPIC)
-    long_name = "x" * (MAX_TAG_LENGTH + 1)
+    long_name = "x" * (tagging.MAX_TAG_LENGTH + 1)
 
-    tags = Tag.objects.for_names(
+    tags = tagging.tags_for(
         ["talking  head", " diffusion ", "Diffusion", "", long_name], Tag.Kind.KEYWORD
     )
 
@@ -43,7 +41,7 @@ def test_a_tag_an_editor_removed_is_never_added_back_and_one_re_added_is_kept():
     paper.save()
     paper.tags.set(["lip sync", "editors pick"])
 
-    paper.add_tags(Tag.objects.for_names(["Gaze", "new"], Tag.Kind.KEYWORD))
+    paper.add_tags(tagging.tags_for(["Gaze", "new"], Tag.Kind.KEYWORD))
     assert set(paper.tags.names()) == {"lip sync", "editors pick", "new"}
     assert paper.removed_tags == ["gaze"] and "tags" in paper.edited_fields
 

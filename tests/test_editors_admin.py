@@ -28,8 +28,6 @@ def editor_client(client, db):
     return client
 
 
-
-
 def arxiv_answer(version: int, title: str) -> list:
     return [
         atom_feed(

@@ -33,8 +33,6 @@ CHINESE = {
 }
 
 
-
-
 def test_the_offline_summarizer_is_the_default(settings):
     paper = make_paper(abstract=ABSTRACT, topic=make_topic())
     assert pipeline.summarize_paper(paper)

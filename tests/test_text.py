@@ -81,8 +81,6 @@ def test_a_javascript_figure_url_is_never_a_link(db):
     assert Figure.objects.get(pk=figure.pk).url == ""
 
 
-
-
 ABSTRACT = (
     "Talking head videos must keep lips in sync with speech. Existing methods drift after a few "
     "seconds. We propose a memory that keeps the identity stable. Code: https://github.com/a/b ."

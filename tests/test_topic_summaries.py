@@ -38,8 +38,6 @@ CHINESE = {
 NOTE = "Summary in English; Chinese not yet written."
 
 
-
-
 @pytest.fixture
 def served_paper(fake_arxiv, tmp_path):
     """One talking-head paper on the fake arXiv, with a real PDF."""

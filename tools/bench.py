@@ -1,7 +1,8 @@
-"""Benchmarks (`make bench`): PDF extraction speed and papers per minute through the pipeline.
+"""Benchmarks (`make bench`): PDF extraction speed and papers per minute through the pipeline,
+then content quality (tools/quality.py) beside the figure of the code before it was improved.
 
 Runs on a throw-away SQLite database and files, against the local arXiv stand-in serving generated
-PDFs, with the offline summarizer and no arXiv delay. Prints a table; nothing here is a test.
+PDFs, with the offline summarizer and no arXiv delay. Prints tables; nothing here is a test.
 """
 
 import datetime as dt
@@ -113,6 +114,8 @@ def main() -> None:
                 pipeline.process_paper(paper_id)
             end_to_end = time.perf_counter() - start
         done = Paper.objects.filter(state=Paper.State.DONE).count()
+        # The seed posts are imported into the same throw-away database.
+        quality, notes = quality_rows()
 
     rows = [
         ("PDF text extraction", f"{pages / text_seconds:.0f} pages/s"),
@@ -123,13 +126,40 @@ def main() -> None:
         ),
         *repair_rows(),
     ]
-    width = max(len(name) for name, _ in rows)
-    print(f"{'benchmark':<{width}}  result")
-    print(f"{'-' * width}  {'-' * 16}")
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
+    print_table(("benchmark", "result"), rows)
     if done != PAPERS:
         print(f"warning: only {done} of {PAPERS} papers finished", file=sys.stderr)
+    print()
+    print_table(("content quality", "now", "before"), quality)
+    for note in notes:
+        print(note)
+
+
+def quality_rows() -> tuple[list[tuple[str, ...]], list[str]]:
+    """Role precision of the offline summaries and, when the seed posts are here, tag quality;
+    with notes to print under the table (the rejected tags)."""
+    from tools import quality
+
+    rows = quality.role_rows()
+    if not quality.SEED.exists():
+        return rows, ["(the seed posts are not here: no tag quality)"]
+    score = quality.tag_quality(quality.seed_paper_tags())
+    rows += quality.tag_rows(score)
+    notes = ["tags an editor rejects: " + ("; ".join(score.rejected) or "none")]
+    if score.unlabelled:
+        notes.append(
+            "tags without a verdict (add them to tests/fixtures/tags/): "
+            + "; ".join(score.unlabelled)
+        )
+    return rows, notes
+
+
+def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from django.db import transaction
 
-from papers import indexing
+from papers import indexing, tagging
 from papers.markdown.mojibake import RepairReport, repair_text
 from papers.markdown.parse import Post, PostFormatError, PostPaper, decode_post, parse_post
 from papers.models import (
@@ -28,8 +28,6 @@ from papers.models import (
     TopicPaper,
 )
 from papers.text import safe_url
-
-KEYWORD_TAGS = 8
 
 
 @dataclass
@@ -277,7 +275,7 @@ def _repair_warnings(post: Post, repair: RepairReport | None) -> dict[str, list[
 def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -> None:
     """Write one parsed post; `where[0]` follows the line being written, for error reports."""
     topic = _store_topic(report, post)
-    topic_tags = Tag.objects.for_names([topic.name], Tag.Kind.TOPIC)
+    topic_tags = tagging.tags_for([topic.name], Tag.Kind.TOPIC)
     warnings = _repair_warnings(post, report.repair)
     extra = [t for t in dict.fromkeys(post.tags + post.keywords) if t.lower() != topic.name.lower()]
     papers = []
@@ -288,8 +286,8 @@ def _store_post(report: ImportReport, post: Post, name: str, where: list[int]) -
         _count(report, "topic paper", joined, False)
         _store_summary(report, post, item, paper, name, warnings.get(item.arxiv_id, []))
         _store_figures(report, item, paper)
-        keywords = item.summary.get("keywords", [])[:KEYWORD_TAGS]
-        tags = topic_tags + Tag.objects.for_names(extra + keywords, Tag.Kind.KEYWORD)
+        keywords = tagging.keyword_names(item.summary.get("keywords", []))
+        tags = topic_tags + tagging.tags_for(extra + keywords, Tag.Kind.KEYWORD)
         _tag_paper(report, paper, tags)
         papers.append(paper)
     indexing.refresh_indexes(paper.pk for paper in papers)

@@ -226,7 +226,9 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 
 @cached_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
-    tag = get_object_or_404(selectors.Tag, slug=slug)
+    tag = get_object_or_404(selectors.Tag, slug=slug, blocked=False)
+    if tag.merged_into_id:  # an editor merged or renamed it: its old address leads on
+        return redirect(get_object_or_404(selectors.Tag, pk=tag.merged_into_id), permanent=True)
     papers = paginate(request, selectors.filter_papers([tag.slug], ""), PAPERS_PER_PAGE)
     context = {"tag": tag, "page_obj": papers, "language": summary_language()}
     return render(request, "papers/tag_detail.html", context)

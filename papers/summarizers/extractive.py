@@ -1,8 +1,10 @@
 """The offline summarizer: every field is chosen from the paper's own sentences.
 
 Sentences are ranked with TextRank over TF-IDF cosine similarity, weighted by the section a
-sentence is in, its position there and a few cue phrases; each field then takes the best
-sentences that fit its role. Deterministic, no network.
+sentence is in, its position there and a few cue phrases. Each sentence gets a role (roles.py):
+problem, prior work, contribution, method, result, limitation, significance. Each field takes the
+best sentences of its own role, no sentence stands in two prose fields, and a field without a
+sentence of its role stays empty with a warning. Deterministic, no network.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from . import roles
 from .base import MAX_TAKEAWAYS, MIN_TAKEAWAYS, SummaryInput, validate_fields
 from .text import (
     Document,
@@ -28,7 +31,7 @@ from .text import (
 )
 
 MODEL = "textrank-tfidf"
-PROMPT_VERSION = "extractive-1"
+PROMPT_VERSION = "extractive-2"
 
 STOPWORDS = set(
     """a about above after again against all also although am among an and any are as at be
@@ -43,36 +46,11 @@ STOPWORDS = set(
     further well one two three first second also can e.g i.e et al""".split()
 )
 
-PROPOSE = re.compile(
-    r"\bwe (?:first |then |also |further )?(?:propose|present|introduce|develop|design|devise|"
-    r"build|construct|contribute|formulate|establish)|\bthis (?:paper|work|study) "
-    r"(?:proposes|presents|introduces|develops)|\bin this (?:paper|work)\b|\bis proposed\b|"
-    r"提出|本文",
-    re.IGNORECASE,
-)
-PRIOR = re.compile(
-    r"\b(?:existing|previous|prior|conventional|traditional|current|recent|earlier|most|many)"
-    r" (?:\w+ )?(?:methods?|approaches|works?|techniques|models|studies|systems|solutions|"
-    r"pipelines|research)\b|现有|以往|传统|先前",
-    re.IGNORECASE,
-)
+# Shortcomings: what makes a sentence about earlier work worth quoting as its problem.
 PROBLEM = re.compile(
     r"\bhowever\b|\bsuffer|\blimited\b|\blimitations?\b|\bfail|\bstruggle|\bunable\b|"
     r"\bchalleng|\bdifficult|\black\b|\bdrawbacks?\b|\bneglect|\boverlook|\brarely\b|"
     r"\bcostly\b|\bexpensive\b|\bremains? (?:an? )?(?:open|unsolved|unexplored)|然而|难以|不足|局限",
-    re.IGNORECASE,
-)
-RESULT = re.compile(
-    r"\boutperform|\bstate[- ]of[- ]the[- ]art|\bsota\b|\bsurpass|\bachiev|\bimprov|"
-    r"\bsuperior|\b(?:experiments?|results?|evaluations?) (?:\w+ )?(?:show|demonstrate|indicate|"
-    r"confirm|reveal)|\bcompetitive\b|\bbetter than\b|\d+(?:\.\d+)?\s?(?:%|db\b|x\b|×|fps\b)|"
-    r"优于|超过|提升|实验表明|结果表明",
-    re.IGNORECASE,
-)
-SIGNIFICANCE = re.compile(
-    r"\bdemonstrat|\bpotential\b|\bsignifican|\benabl|\bpaves?\b|\bbenefit|\bfacilitat|"
-    r"\bpromot|\bpromising\b|\bopen[- ]source|\bfuture\b|\bimpact|\bshed light|\bcontribut|"
-    r"意义|潜力|推动|促进",
     re.IGNORECASE,
 )
 INNOVATION = re.compile(
@@ -93,7 +71,6 @@ STEP = re.compile(
     r"首先|然后|最后|模块",
     re.IGNORECASE,
 )
-OURS = re.compile(r"\b(?:we|our|us)\b|我们|本文", re.IGNORECASE)
 FIGURE_OR_TABLE = re.compile(r"^(?:fig(?:ure)?|tab(?:le)?|algorithm)\.?\s*\d", re.IGNORECASE)
 
 SECTION_PRIOR = {
@@ -105,6 +82,9 @@ SECTION_PRIOR = {
     "conclusion": 1.3,
     "other": 0.7,
 }
+RESULT_WORDS = roles.RESULT_CUE
+# Fields of running text: no sentence of the paper appears in two of them.
+PROSE_FIELDS = ("background", "prior_work", "method", "results", "significance", "assessment")
 ASSESSMENT_LABELS = {
     "en": ("Innovation", "Performance", "Workload"),
     "zh": ("创新", "性能", "工作量"),
@@ -119,6 +99,7 @@ class Sentence:
     text: str
     kind: str
     position: int  # within its section
+    role: str = ""
     terms: dict[str, float] = field(default_factory=dict)
     score: float = 0.0
 
@@ -200,11 +181,11 @@ def textrank(sentences: list[Sentence], damping: float = 0.85, iterations: int =
 
 def cue_bonus(text: str) -> float:
     bonus = 1.0
-    if PROPOSE.search(text):
+    if roles.CLAIM_CUE.search(text):
         bonus *= 1.5
-    if RESULT.search(text):
+    if roles.RESULT_CUE.search(text):
         bonus *= 1.25
-    if SIGNIFICANCE.search(text):
+    if roles.SIGNIFICANCE_CUE.search(text):
         bonus *= 1.1
     return bonus
 
@@ -299,15 +280,15 @@ def in_kinds(sentences: list[Sentence], *kinds: str) -> list[Sentence]:
     return [s for s in sentences if s.kind in kinds]
 
 
-def matching(sentences: list[Sentence], pattern: re.Pattern) -> list[Sentence]:
-    return [s for s in sentences if pattern.search(s.text)]
-
-
-def first_of(*groups: list[Sentence]) -> list[Sentence]:
-    for group in groups:
-        if group:
-            return group
-    return []
+def main_contribution(sentences: list[Sentence]) -> list[Sentence]:
+    """The sentence that states the paper's claim, from the abstract, else the introduction."""
+    for kind in ("abstract", "intro"):
+        part = in_kinds(sentences, kind)
+        found = roles.main_claim([s.text for s in part])
+        if found is not None:
+            return [part[found]]
+    claims = [s for s in sentences if s.role == roles.CONTRIBUTION]
+    return pick(claims, 1)
 
 
 def takeaway_count(available: int, full_text: bool) -> int:
@@ -422,84 +403,66 @@ def summarize(inp: SummaryInput) -> tuple[str, dict, list[str]]:
 
     sentences = collect_sentences(abstract, doc)
     rank(sentences)
-    abstract_sentences = in_kinds(sentences, "abstract")
+    for sentence, role in zip(
+        sentences, roles.sentence_roles([(s.text, s.kind) for s in sentences]), strict=True
+    ):
+        sentence.role = role
     has_body = any(s.kind != "abstract" for s in sentences)
+    readable = [s for s in sentences if s.role != roles.OTHER]
 
-    tldr = pick(first_of(matching(abstract_sentences, PROPOSE), abstract_sentences, sentences), 1)
-    count = takeaway_count(len(sentences), has_body)
-    takeaways = pick(sentences, count, max_similarity=0.5)
+    count = takeaway_count(len(readable), has_body)
+    takeaways = pick(readable, count, max_similarity=0.5)
     if len(takeaways) < count:
-        takeaways = pick(sentences, count, max_similarity=1.01)
+        takeaways = pick(readable, count, max_similarity=1.01)
     if len(takeaways) < MIN_TAKEAWAYS:
         warnings.append(
             f"only {len(takeaways)} key takeaway(s): the source has too few sentences for {MIN_TAKEAWAYS}"
         )
 
-    intro = in_kinds(sentences, "intro")
-    opening = [s for s in intro[:5] if not PROPOSE.search(s.text) and not RESULT.search(s.text)]
-    before_claims = []
-    for sentence in abstract_sentences:
-        if PROPOSE.search(sentence.text):
-            break
-        before_claims.append(sentence)
-    background = first_of(opening[:2], before_claims[:2], abstract_sentences[:1])
+    # Each prose field takes sentences of its own role that no earlier field took.
+    used: list[Sentence] = []
 
-    related = in_kinds(sentences, "related")
-    early = in_kinds(sentences, "abstract", "intro")
-    not_ours = [s for s in related + early if not OURS.search(s.text)]
-    prior_candidates = first_of(
-        [s for s in not_ours if PRIOR.search(s.text) and PROBLEM.search(s.text)],
-        matching(in_kinds(not_ours, "related"), PROBLEM) + matching(not_ours, PRIOR),
-        matching(not_ours, PROBLEM),
-        related,
-    )
-    prior_work = pick(prior_candidates, 2, boost=PRIOR)
+    def take(
+        role_names: tuple[str, ...],
+        count: int,
+        kinds: tuple[str, ...] = (),
+        boost: re.Pattern | None = None,
+    ) -> list[Sentence]:
+        pool = [s for s in sentences if s.role in role_names]
+        preferred = [s for s in pool if s.kind in kinds]
+        chosen = pick(preferred or pool, count, boost=boost, avoid=used)
+        used.extend(chosen)
+        return chosen
 
-    method_section = in_kinds(sentences, "method")
-    method = pick(first_of(matching(early, PROPOSE), method_section, abstract_sentences), 2) + pick(
-        method_section, 1, avoid=matching(early, PROPOSE)
-    )
-    method = sorted({s.index: s for s in method}.values(), key=lambda s: s.index)
-
-    context = {s.index for s in background + before_claims}
-    result_candidates = first_of(
-        [
-            s
-            for s in matching(in_kinds(sentences, "abstract", "experiments", "conclusion"), RESULT)
-            if s.index not in context
-        ],
-        in_kinds(sentences, "experiments"),
-        abstract_sentences[-2:],
-    )
-    results = pick(result_candidates, 3, boost=RESULT)
-
-    if method_section:
-        steps = pick(method_section, 5, boost=STEP)
-    else:
-        start = next((i for i, s in enumerate(abstract_sentences) if PROPOSE.search(s.text)), 0)
-        span = [s for s in abstract_sentences[start:] if not RESULT.search(s.text)]
-        steps = pick(span or abstract_sentences[start:], 5, boost=STEP, max_similarity=0.8)
-
-    conclusion = in_kinds(sentences, "conclusion")
-    claims = [s for s in abstract_sentences if s.index not in context]
-    significance = pick(
-        first_of(conclusion, matching(claims[1:], SIGNIFICANCE), abstract_sentences[-1:]),
-        2 if conclusion else 1,
-        boost=SIGNIFICANCE,
-    )
+    tldr = main_contribution(sentences)
+    background = take((roles.PROBLEM,), 2, kinds=("intro",))
+    prior_work = take((roles.PRIOR_WORK,), 2, kinds=("related", "intro"), boost=PROBLEM)
+    method = take((roles.CONTRIBUTION,), 1, kinds=("abstract",))
+    method += take((roles.METHOD,), 2 - len(method), kinds=("abstract", "intro"), boost=STEP)
+    method.sort(key=lambda s: s.index)
+    # From an abstract alone, a third result is left for the assessment's performance line.
+    results = take((roles.RESULT,), 3 if has_body else 2, kinds=("abstract", "experiments"))
+    significance = take((roles.SIGNIFICANCE,), 2, kinds=("conclusion", "abstract"))
 
     labels = ASSESSMENT_LABELS.get(language, ASSESSMENT_LABELS["en"])
     assessment_lines = []
-    used: list[Sentence] = []
-    experiments = in_kinds(sentences, "experiments")
-    for label, pattern in zip(labels, (INNOVATION, RESULT, WORKLOAD), strict=True):
-        pool = matching(experiments, pattern) if pattern is WORKLOAD else []
-        chosen = pick(pool or matching(sentences, pattern), 1, avoid=used + background)
-        chosen = chosen or pick(sentences, 1, avoid=used)
+    for label, role_names, pattern in zip(
+        labels,
+        ((roles.CONTRIBUTION, roles.METHOD), (roles.RESULT,), (roles.METHOD, roles.RESULT)),
+        (INNOVATION, RESULT_WORDS, WORKLOAD),
+        strict=True,
+    ):
+        pool = [s for s in sentences if s.role in role_names and pattern.search(s.text)]
+        chosen = pick(pool, 1, avoid=used)
         if chosen:
-            used += chosen
+            used.extend(chosen)
             assessment_lines.append(f"{label}: {chosen[0].text}")
 
+    # The steps: what is left of the method, from the method section when the paper has one.
+    steps = take((roles.METHOD,), 5, kinds=("method",), boost=STEP)
+
+    intro = in_kinds(sentences, "intro")
+    conclusion = in_kinds(sentences, "conclusion")
     keyword_text = abstract
     if len(split_sentences(abstract)) < 4:
         keyword_text += " " + join(intro[:10] + conclusion[:5])
@@ -522,7 +485,7 @@ def summarize(inp: SummaryInput) -> tuple[str, dict, list[str]]:
         "significance": join(significance),
         "assessment": "\n".join(assessment_lines),
     }
-    for name in ("prior_work", "results", "significance", "assessment"):
+    for name in ("tldr", *PROSE_FIELDS):
         if not fields[name]:
             warnings.append(f"no sentence of the paper fits '{name}'")
     fields = validate_fields(fields, min_takeaways=min(MIN_TAKEAWAYS, len(takeaways)))
