@@ -1,7 +1,10 @@
-"""Benchmarks (`make bench`): PDF extraction speed and papers per minute through the pipeline.
+"""Benchmarks (`make bench`): PDF extraction speed and papers per minute through the pipeline,
+then the public pages at scale.
 
-Runs on a throw-away SQLite database and files, against the local arXiv stand-in serving generated
-PDFs, with the offline summarizer and no arXiv delay. Prints a table; nothing here is a test.
+The pipeline runs on a throw-away SQLite database and files, against the local arXiv stand-in
+serving generated PDFs, with the offline summarizer and no arXiv delay. The pages run on
+PostgreSQL databases filled by `seed_bench` (see `pages_main`). Prints tables; nothing here is a
+test.
 """
 
 import datetime as dt
@@ -99,4 +102,12 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["pages-child"]:
+        from tools.bench_pages import child_main
+
+        child_main()
+    else:
+        main()
+        from tools.bench_pages import pages_main
+
+        pages_main()
