@@ -151,13 +151,25 @@ class Command(BaseCommand):
             "papers_tag",
         ]
         with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")
         for topic in Topic.objects.all():
             topic.delete()
 
     def search_vectors(self) -> None:
-        """What Paper.update_search_vector() computes, for every paper in one statement."""
+        """What Paper.update_search_vector() computes, for every paper in one statement.
+
+        The GIN index is dropped meanwhile and built again after: much faster than updating it
+        row by row.
+        """
         with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'papers_paper' "
+                "AND indexdef ILIKE '%%USING gin%%(search_vector)%%'"
+            )
+            indexes = cursor.fetchall()
+            for name, _definition in indexes:
+                cursor.execute(f'DROP INDEX "{name}"')
             cursor.execute(
                 """
                 UPDATE papers_paper p SET search_vector =
@@ -185,10 +197,12 @@ class Command(BaseCommand):
                 WHERE search_vector IS NULL
                 """
             )
+            for _name, definition in indexes:
+                cursor.execute(definition)
 
     def analyse(self) -> None:
         with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+            cursor.execute("ANALYZE" if connection.in_atomic_block else "VACUUM ANALYZE")
 
 
 class Seeder:
