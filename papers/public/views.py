@@ -1,7 +1,6 @@
 """The public site: digests, papers, tags, topics, figures, robots.txt and the health check."""
 
 import datetime as dt
-import functools
 import hashlib
 import mimetypes
 
@@ -19,14 +18,14 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.utils.http import http_date, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import check_for_language, get_language
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from papers import selectors
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
-from papers.public.caching import content_version
+from papers.public.caching import cached_page
 from papers.public.forms import ErrorReportForm
 
 PAPERS_PER_PAGE = 20
@@ -35,45 +34,15 @@ TAGS_PER_PAGE = 300
 REPORTS_PER_HOUR = 5
 
 
-def page_cache_seconds() -> int:
-    """How long a rendered page is kept. A per-process cache cannot see changes made by other
-    processes (management commands, workers), so it keeps pages only briefly."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    return 60 if backend.endswith("LocMemCache") else 60 * 60
+def paginate(request: HttpRequest, items, per_page: int, count: int | None = None):
+    """The requested page; a page number that is not a number or out of range answers 404.
 
-
-def cached_page(view):
-    """Keep rendered GET answers for anonymous readers until the content version changes.
-
-    Answers carry Last-Modified (the version's time); ConditionalGetMiddleware adds the ETag and
-    answers conditional requests with 304.
+    Give `count` when the number of items is already known, to spare the COUNT query.
     """
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
-            return view(request, *args, **kwargs)
-        version = content_version()
-        address = request.build_absolute_uri()
-        key = f"page:{version}:{get_language()}:{hashlib.sha256(address.encode()).hexdigest()}"
-        response = cache.get(key)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if getattr(response, "is_rendered", True) is False:
-                response.render()
-            if response.status_code != 200 or response.streaming or response.cookies:
-                return response
-            response.headers["Last-Modified"] = http_date(float(version))
-            response.headers["Cache-Control"] = "public, max-age=60"
-            cache.set(key, response, page_cache_seconds())
-        return response
-
-    return wrapper
-
-
-def paginate(request: HttpRequest, items, per_page: int):
-    """The requested page; a page number that is not a number or out of range answers 404."""
-    paginator = Paginator(items, per_page)
+    if count is None:
+        paginator = Paginator(items, per_page)
+    else:
+        paginator = selectors.CountedPaginator(items, per_page, count)
     number = request.GET.get("page", "1")
     try:
         return paginator.page(number)
@@ -103,8 +72,7 @@ def paper_list(request: HttpRequest) -> HttpResponse:
     tags = selectors.tags_by_slugs(tag_slugs)
     if len(tags) != len(tag_slugs):
         raise Http404("No such tag")
-    slugs = list(dict.fromkeys(tag.slug for tag in tags))
-    papers = paginate(request, selectors.filter_papers(slugs, query), PAPERS_PER_PAGE)
+    papers = paginate(request, selectors.filter_papers(tags, query), PAPERS_PER_PAGE)
     context = {
         "page_obj": papers,
         "query": query,
@@ -201,7 +169,12 @@ def tag_list(request: HttpRequest) -> HttpResponse:
 @cached_page
 def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(selectors.Tag, slug=slug)
-    papers = paginate(request, selectors.filter_papers([tag.slug], ""), PAPERS_PER_PAGE)
+    papers = paginate(
+        request,
+        selectors.filter_papers([tag], ""),
+        PAPERS_PER_PAGE,
+        count=selectors.tag_paper_count(tag),
+    )
     context = {"tag": tag, "page_obj": papers, "language": summary_language()}
     return render(request, "papers/tag_detail.html", context)
 
