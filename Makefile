@@ -56,7 +56,10 @@ worker: install
 beat: install
 	$(VENV)/bin/celery -A digest_site beat --loglevel=info
 
-bench: install-dev
+# Pages at scale need PostgreSQL and Redis of their own, e.g.
+#   make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench BENCH_REDIS_URL=redis://127.0.0.1:6379/9
+# (databases bench_1000 and bench_100000 are made and kept; BENCH_PAPERS=1000,100000 sets sizes).
+bench: install-dev static
 	$(PY) -m tools.bench
 
 clean:
