@@ -129,12 +129,21 @@ def filter_papers(tags: list[Tag], text: str) -> QuerySet:
     return search_papers(queryset, text)
 
 
-class CountedPaginator(Paginator):
-    """A paginator told its count, for lists whose size is already known (a tag's papers)."""
+class IdPaginator(Paginator):
+    """Pages of a queryset found by id first: deep pages skip rows in an index-only scan of ids,
+    then only the page's rows are read. Give `count` when it is already known."""
 
-    def __init__(self, object_list, per_page: int, count: int) -> None:
+    def __init__(self, object_list, per_page: int, count: int | None = None) -> None:
         super().__init__(object_list, per_page)
-        self.__dict__["count"] = count
+        if count is not None:
+            self.__dict__["count"] = count
+
+    def page(self, number):
+        page = super().page(number)
+        if isinstance(page.object_list, QuerySet):
+            ids = list(page.object_list.prefetch_related(None).values_list("pk", flat=True))
+            page.object_list = self.object_list.filter(pk__in=ids)
+        return page
 
 
 def tags_by_slugs(values: list[str]) -> list[Tag]:

@@ -134,3 +134,11 @@ def test_seed_bench_fills_postgres(postgres):
     assert Paper.objects.count() == 10
     # New rows after the seed get fresh ids.
     assert make_paper().pk > 10
+
+
+def test_pages_found_by_id_keep_their_order(client, db):
+    papers = [make_paper(title=f"Numbered paper {i:02d}", tags=["nerf"]) for i in range(25)]
+    newest_first = [p.title for p in sorted(papers, key=lambda p: p.published, reverse=True)]
+    for url in ["/papers/?page=2", "/tags/nerf/?page=2", "/papers/?tag=nerf&page=2"]:
+        shown = [paper.title for paper in client.get(url).context["page_obj"]]
+        assert shown == newest_first[20:], url

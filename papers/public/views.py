@@ -6,7 +6,7 @@ import mimetypes
 
 from django.conf import settings
 from django.core.cache import cache
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage
 from django.db import connection
 from django.http import (
     FileResponse,
@@ -39,10 +39,7 @@ def paginate(request: HttpRequest, items, per_page: int, count: int | None = Non
 
     Give `count` when the number of items is already known, to spare the COUNT query.
     """
-    if count is None:
-        paginator = Paginator(items, per_page)
-    else:
-        paginator = selectors.CountedPaginator(items, per_page, count)
+    paginator = selectors.IdPaginator(items, per_page, count)
     number = request.GET.get("page", "1")
     try:
         return paginator.page(number)
