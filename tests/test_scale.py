@@ -101,6 +101,11 @@ def test_a_conditional_request_is_answered_before_the_page_is_read(client, db):
         response = client.get(url, headers={"if-none-match": etag})
     assert response.status_code == 304 and response["ETag"] == etag
     assert len(context.captured_queries) == 0
+    modified = client.get(url)["Last-Modified"]
+    cache.delete(caching.page_key(f"http://testserver{url}", "en"))
+    with CaptureQueriesContext(connection) as context:
+        response = client.get(url, headers={"if-modified-since": modified})
+    assert response.status_code == 304 and len(context.captured_queries) == 0
     # A stale validator gets the full page.
     make_summary(paper, tldr="Changed.")
     assert client.get(url, headers={"if-none-match": etag}).status_code == 200

@@ -110,7 +110,7 @@ def cached_page(view):
             return view(request, *args, **kwargs)
         etag, last_modified = validators(version, key)
         if conditional:
-            answer = get_conditional_response(request, etag=etag, last_modified=float(version))
+            answer = get_conditional_response(request, etag=etag, last_modified=int(float(version)))
             if answer is not None and answer.status_code == 304:
                 return _with_validators(answer, etag, last_modified)
             try:

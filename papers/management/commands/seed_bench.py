@@ -281,14 +281,17 @@ class Seeder:
         """Papers newest first: paper 1 is the newest; dates spread over the covered days."""
         days = self.options["days"]
         papers = []
+        per_month: dict[str, int] = {}
         for number in range(1, self.papers + 1):
             age = dt.timedelta(seconds=int((number - 1) / self.papers * days * 86400))
             published = self.now - age - dt.timedelta(hours=2)
             status = Status.PUBLISHED if self.rng.random() < 0.97 else Status.REVIEW
+            month = f"{published:%y%m}"
+            per_month[month] = per_month.get(month, 0) + 1
             papers.append(
                 {
                     "id": number,
-                    "arxiv_id": f"{published:%y%m}.{number:05d}",
+                    "arxiv_id": f"{month}.{per_month[month]:05d}",
                     "published": published,
                     "status": status,
                     "topic": self.rng.choice(topics),
