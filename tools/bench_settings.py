@@ -1,31 +1,12 @@
-"""The site's settings plus one bare view, for measuring cache hits against Django's ceiling.
+"""The site's settings with the bench's URLs (tools/bench_urls.py), and helpers of the served
+part of the page bench (no Django needed)."""
 
-`/bench/bare/` answers the bytes the bench left in BENCH_BARE_FOLDER through the same middleware
-as every page, with no cache, no database and no template: what a cache hit cannot beat.
-"""
-
-import os
 from pathlib import Path
-
-from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
 
 from digest_site.settings import *  # noqa: F403
 
-ROOT_URLCONF = "tools.bench_settings"
+ROOT_URLCONF = "tools.bench_urls"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def bare(request: HttpRequest) -> HttpResponse:
-    folder = Path(os.environ["BENCH_BARE_FOLDER"])
-    content_type = (folder / "bare.type").read_text()
-    return HttpResponse((folder / "bare.bin").read_bytes(), content_type=content_type)
-
-
-urlpatterns = [
-    path("bench/bare/", bare),
-    path("", include("digest_site.urls")),
-]
 
 
 def topic_for_bench(site: str) -> tuple[str, str]:
