@@ -6,6 +6,7 @@ papers, tags or figures on the page.
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
 from django.core.cache import cache
 from django.core.paginator import Paginator
@@ -26,6 +27,7 @@ from papers.models import (
     Topic,
     split_arxiv_id,
 )
+from papers.public.caching import content_version
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 10
@@ -189,8 +191,6 @@ def tag_count_rows() -> list[tuple[int, str, str, str, int]]:
     Counting means reading every tag link, so it is done once per content version (see
     papers.public.caching) and kept in the cache; without a working cache it is counted here.
     """
-    from papers.public.caching import content_version
-
     try:
         key = f"tag-counts:{content_version()}"
         rows = cache.get(key)
@@ -205,14 +205,31 @@ def tag_count_rows() -> list[tuple[int, str, str, str, int]]:
     return rows
 
 
-def tags_with_counts() -> list[Tag]:
-    """Tags that have published papers, with `paper_count`, by name."""
-    tags = []
-    for pk, name, slug, kind, paper_count in tag_count_rows():
+class CountedTags(Sequence):
+    """Tags with their `paper_count`, made into Tag objects only for the slice a page shows."""
+
+    def __init__(self, rows: list[tuple[int, str, str, str, int]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._tag(row) for row in self.rows[index]]
+        return self._tag(self.rows[index])
+
+    @staticmethod
+    def _tag(row: tuple[int, str, str, str, int]) -> Tag:
+        pk, name, slug, kind, paper_count = row
         tag = Tag(pk=pk, name=name, slug=slug, kind=kind)
         tag.paper_count = paper_count
-        tags.append(tag)
-    return tags
+        return tag
+
+
+def tags_with_counts() -> CountedTags:
+    """Tags that have published papers, with `paper_count`, by name."""
+    return CountedTags(tag_count_rows())
 
 
 def tag_paper_count(tag: Tag) -> int:
