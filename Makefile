@@ -63,12 +63,15 @@ worker: install $(KEY_FILE)
 beat: install $(KEY_FILE)
 	DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat $(KEY_FILE))}" $(VENV)/bin/celery -A digest_site beat --loglevel=info
 
-bench: install-dev $(KEY_FILE)
+# Pages at scale need PostgreSQL and Redis of their own, e.g.
+#   make bench BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/bench BENCH_REDIS_URL=redis://127.0.0.1:6379/9
+# (databases bench_1000 and bench_100000 are made and kept; BENCH_PAPERS=1000,100000 sets sizes).
+bench: install-dev static $(KEY_FILE)
 	$(DJANGO) -m tools.bench
 
 # The fault and hostile-input campaign, on loopback only, on a throw-away test database.
-chaos: install-dev
-	$(PY) -m tools.chaos
+chaos: install-dev $(KEY_FILE)
+	$(DJANGO) -m tools.chaos
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -5,19 +5,20 @@ from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
 from papers.public import views as paper_views
+from papers.public.caching import cached_page
 from papers.public.sitemaps import SITEMAPS
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(
         "sitemap.xml",
-        paper_views.cached_page(sitemap_views.index),
+        cached_page(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        paper_views.cached_page(sitemap_views.sitemap),
+        cached_page(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),

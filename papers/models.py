@@ -196,6 +196,8 @@ class TaggedPaper(TaggedItemBase):
         constraints = [
             models.UniqueConstraint(fields=["content_object", "tag"], name="unique_paper_tag")
         ]
+        # A tag's papers from the index alone (tag filters and counts).
+        indexes = [models.Index(fields=["tag", "content_object"], name="tag_paper")]
 
 
 # Fields both arXiv and editors write. An editor's correction of one stands against later fetches.
@@ -314,7 +316,8 @@ class Paper(models.Model):
     class Meta:
         ordering = ["-published", "-id"]
         indexes = [
-            models.Index(fields=["status", "-published"], name="paper_status_published"),
+            # Ends with the id, so a page of ids comes from the index alone.
+            models.Index(fields=["status", "-published", "-id"], name="paper_status_published"),
             models.Index(fields=["state"], name="paper_state"),
         ]
 

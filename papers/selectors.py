@@ -6,8 +6,12 @@ papers, tags or figures on the page.
 
 import datetime as dt
 import math
+from collections.abc import Sequence
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 
@@ -25,10 +29,17 @@ from papers.models import (
     split_arxiv_id,
     summary_fallback_note,
 )
+from papers.public.caching import content_version
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 10
 MAX_TAG_FILTERS = 5
+
+
+# Paper columns no public list shows; some are large (the PDF's text).
+HEAVY_PAPER_FIELDS = ("full_text", "first_page_text", "search_vector", "title_raw")
+# Tag counts are computed once per content version and shared by every page until the next change.
+TAG_COUNTS_SECONDS = 24 * 60 * 60
 
 
 def visible_figures() -> Prefetch:
@@ -37,7 +48,12 @@ def visible_figures() -> Prefetch:
 
 def papers_for_listing() -> QuerySet:
     """Published papers, newest first, with what a list item shows."""
-    return Paper.objects.published().newest_first().prefetch_related("tags", "summaries")
+    return (
+        Paper.objects.published()
+        .newest_first()
+        .defer(*HEAVY_PAPER_FIELDS)
+        .prefetch_related("tags", "summaries")
+    )
 
 
 def clean_query(text: str) -> str:
@@ -70,14 +86,31 @@ def search_papers(queryset: QuerySet, text: str) -> QuerySet:
     return search.search(queryset, text)
 
 
-def filter_papers(tag_slugs: list[str], text: str) -> QuerySet:
+def filter_papers(tags: list[Tag], text: str) -> QuerySet:
     """The `/papers/` list: published papers with all these tags, matching the search text."""
     queryset = papers_for_listing()
-    for slug in tag_slugs:
+    for tag_id in dict.fromkeys(tag.pk for tag in tags):
         queryset = queryset.filter(
-            Exists(Paper.tags.through.objects.filter(content_object=OuterRef("pk"), tag__slug=slug))
+            Exists(Paper.tags.through.objects.filter(content_object=OuterRef("pk"), tag_id=tag_id))
         )
     return search_papers(queryset, text)
+
+
+class IdPaginator(Paginator):
+    """Pages of a queryset found by id first: deep pages skip rows in an index-only scan of ids,
+    then only the page's rows are read. Give `count` when it is already known."""
+
+    def __init__(self, object_list, per_page: int, count: int | None = None) -> None:
+        super().__init__(object_list, per_page)
+        if count is not None:
+            self.__dict__["count"] = count
+
+    def page(self, number):
+        page = super().page(number)
+        if isinstance(page.object_list, QuerySet):
+            ids = list(page.object_list.prefetch_related(None).values_list("pk", flat=True))
+            page.object_list = self.object_list.filter(pk__in=ids)
+        return page
 
 
 def tags_by_slugs(values: list[str]) -> list[Tag]:
@@ -111,15 +144,16 @@ def published_paper(arxiv_id: str) -> Paper:
             "other"
         ),
     )
-    queryset = Paper.objects.published().prefetch_related(
-        "tags", "summaries", "links", visible_figures(), digests, see_also
+    queryset = (
+        Paper.objects.published()
+        .defer(*HEAVY_PAPER_FIELDS)
+        .prefetch_related("tags", "summaries", "links", visible_figures(), digests, see_also)
     )
     return get_object_or_404(queryset, arxiv_id=arxiv_id)
 
 
-def tags_with_counts() -> QuerySet:
-    """Tags that have published papers, with `paper_count`, by name."""
-    return (
+def _count_tags() -> list[tuple[int, str, str, str, int]]:
+    rows = (
         Tag.objects.annotate(
             paper_count=Count(
                 "tagged_papers",
@@ -128,7 +162,61 @@ def tags_with_counts() -> QuerySet:
         )
         .filter(paper_count__gt=0, blocked=False, merged_into__isnull=True)
         .order_by("name")
+        .values_list("pk", "name", "slug", "kind", "paper_count")
     )
+    return list(rows)
+
+
+def tag_count_rows() -> list[tuple[int, str, str, str, int]]:
+    """(id, name, slug, kind, published paper count) of every tag with published papers, by name.
+
+    Counting means reading every tag link, so it is done once per content version (see
+    papers.public.caching) and kept in the cache; without a working cache it is counted here.
+    """
+    try:
+        key = f"tag-counts:{content_version()}"
+        rows = cache.get(key)
+    except Exception:  # noqa: BLE001 - any cache failure: count without it
+        return _count_tags()
+    if rows is None:
+        rows = _count_tags()
+        try:
+            cache.set(key, rows, TAG_COUNTS_SECONDS)
+        except Exception:  # noqa: BLE001
+            pass
+    return rows
+
+
+class CountedTags(Sequence):
+    """Tags with their `paper_count`, made into Tag objects only for the slice a page shows."""
+
+    def __init__(self, rows: list[tuple[int, str, str, str, int]]) -> None:
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._tag(row) for row in self.rows[index]]
+        return self._tag(self.rows[index])
+
+    @staticmethod
+    def _tag(row: tuple[int, str, str, str, int]) -> Tag:
+        pk, name, slug, kind, paper_count = row
+        tag = Tag(pk=pk, name=name, slug=slug, kind=kind)
+        tag.paper_count = paper_count
+        return tag
+
+
+def tags_with_counts() -> CountedTags:
+    """Tags that have published papers, with `paper_count`, by name."""
+    return CountedTags(tag_count_rows())
+
+
+def tag_paper_count(tag: Tag) -> int:
+    """How many published papers have this tag."""
+    return next((row[4] for row in tag_count_rows() if row[0] == tag.pk), 0)
 
 
 def cloud_weights(tags: list[Tag], steps: int = 5) -> list[tuple[Tag, int]]:
@@ -144,13 +232,26 @@ def cloud_weights(tags: list[Tag], steps: int = 5) -> list[tuple[Tag, int]]:
     ]
 
 
+def published_paper_count() -> Coalesce:
+    """A digest's count of published papers, as a subquery: PostgreSQL runs it only for the
+    digests a page shows (after ORDER BY and LIMIT), not for the whole archive."""
+    entries = (
+        DigestEntry.objects.filter(digest=OuterRef("pk"), paper__status=Status.PUBLISHED)
+        .order_by()
+        .values("digest")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return Coalesce(Subquery(entries), 0)
+
+
 def digests_for_listing() -> QuerySet:
     """Published digests, newest first, with topic, cover and the count of published papers."""
     return (
         Digest.objects.published()
         .newest_first()
         .select_related("topic", "cover", "cover__paper")
-        .annotate(paper_count=Count("entries", filter=Q(entries__paper__status=Status.PUBLISHED)))
+        .annotate(paper_count=published_paper_count())
     )
 
 
@@ -159,6 +260,7 @@ def digest_preview() -> Prefetch:
     entries = (
         DigestEntry.objects.filter(paper__status=Status.PUBLISHED)
         .select_related("paper")
+        .only("digest", "position", "paper__arxiv_id", "paper__title")
         .order_by("position", "id")
     )
     return Prefetch("entries", queryset=entries)
@@ -168,6 +270,7 @@ def entries_for_page(entries: QuerySet) -> QuerySet:
     """Digest entries in order, with everything the digest page shows."""
     return (
         entries.select_related("paper")
+        .defer(*(f"paper__{name}" for name in HEAVY_PAPER_FIELDS))
         .prefetch_related(
             "paper__tags",
             "paper__summaries",

@@ -1,8 +1,11 @@
 """Benchmarks (`make bench`): PDF extraction speed and papers per minute through the pipeline,
-then content quality (tools/quality.py) beside the figure of the code before it was improved.
+then content quality (tools/quality.py) beside the figure of the code before it was improved, then
+the public pages at scale.
 
-Runs on a throw-away SQLite database and files, against the local arXiv stand-in serving generated
-PDFs, with the offline summarizer and no arXiv delay. Prints tables; nothing here is a test.
+The pipeline runs on a throw-away SQLite database and files, against the local arXiv stand-in
+serving generated PDFs, with the offline summarizer and no arXiv delay. The pages run on
+PostgreSQL databases filled by `seed_bench` (see `pages_main`). Prints tables; nothing here is a
+test.
 """
 
 import datetime as dt
@@ -163,4 +166,12 @@ def print_table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    if sys.argv[1:2] == ["pages-child"]:
+        from tools.bench_pages import child_main
+
+        child_main()
+    else:
+        main()
+        from tools.bench_pages import pages_main
+
+        pages_main()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import nh3
 from django.conf import settings
 from django.contrib.syndication.views import Feed
+from django.db.models import prefetch_related_objects
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -31,6 +32,7 @@ from papers.models import (
     summary_fallback_note,
 )
 
+# Items of a paper feed, and about the number of papers in a topic feed (whole digests).
 FEED_SIZE = 50
 ALLOWED_TAGS = {"p", "ul", "ol", "li", "a", "strong", "em", "h3", "img", "br"}
 
@@ -52,6 +54,11 @@ def sanitize(html: str) -> str:
 
 def summary_html(paper: Paper, summary: Summary | None) -> str:
     """A paper's summary as a small HTML body: one-liner, key takeaways, else the abstract."""
+    return sanitize(summary_parts(paper, summary))
+
+
+def summary_parts(paper: Paper, summary: Summary | None) -> str:
+    """The summary body built from escaped parts, before the final sanitizing."""
     if summary and (summary.tldr or summary.key_takeaways):
         takeaways = [t for t in summary.key_takeaways or [] if isinstance(t, str)]
         html = format_html("<p>{}</p>", clean_text(summary.tldr)) if summary.tldr else ""
@@ -60,7 +67,7 @@ def summary_html(paper: Paper, summary: Summary | None) -> str:
             html += format_html("<ul>{}</ul>", items)
     else:
         html = format_html("<p>{}</p>", clean_text(paper.abstract))
-    return sanitize(html)
+    return html
 
 
 @dataclass
@@ -175,7 +182,7 @@ class TagFeed(PaperFeed):
         return scope.tag.get_absolute_url()
 
     def paper_queryset(self, scope: FeedScope):
-        return selectors.filter_papers([scope.tag.slug], "").prefetch_related(
+        return selectors.filter_papers([scope.tag], "").prefetch_related(
             selectors.visible_figures()
         )
 
@@ -251,11 +258,16 @@ class TopicFeed(Feed):
         return plain_text(self, scope.topic.description or _("Daily digests of new arXiv papers."))
 
     def items(self, scope: FeedScope) -> list[Digest]:
-        digests = list(
-            selectors.topic_digests(scope.topic).prefetch_related(selectors.digest_entries())[
-                :FEED_SIZE
-            ]
-        )
+        """The latest digests, until they hold about FEED_SIZE papers: the feed's size does not
+        grow with the topic's archive."""
+        digests = []
+        papers = 0
+        for digest in selectors.topic_digests(scope.topic)[:FEED_SIZE]:
+            if papers >= FEED_SIZE:
+                break
+            digests.append(digest)
+            papers += digest.paper_count
+        prefetch_related_objects(digests, selectors.digest_entries())
         for digest in digests:
             digest.feed_enclosure = enclosure_for(scope.request, selectors.digest_cover(digest))
             digest.feed_request = scope.request
@@ -276,7 +288,7 @@ class TopicFeed(Feed):
                     digest.feed_request.build_absolute_uri(paper.get_absolute_url()),
                     clean_text(paper.title),
                     format_html("<p><em>{}</em></p>", note) if note else "",
-                    summary_html(paper, summary),
+                    summary_parts(paper, summary),
                 )
             )
         return sanitize("".join(str(part) for part in parts))

@@ -2,6 +2,7 @@ from django.urls import path, register_converter
 
 import papers.inputs  # noqa: F401 - registers the <text:> converter
 from papers.public import citing, feeds, views
+from papers.public.caching import cached_page
 
 
 class TextConverter:
@@ -60,21 +61,21 @@ urlpatterns = [
     path("authors/<text:key>/", views.author_detail, name="author_detail"),
     path("tags/", views.tag_list, name="tag_list"),
     path("tags/<text:slug>/", views.tag_detail, name="tag_detail"),
-    path("tags/<text:slug>/feed/", views.cached_page(feeds.TagFeed()), name="tag_feed"),
+    path("tags/<text:slug>/feed/", cached_page(feeds.TagFeed()), name="tag_feed"),
     path(
         "tags/<text:slug>/feed/atom/",
-        views.cached_page(feeds.TagAtomFeed()),
+        cached_page(feeds.TagAtomFeed()),
         name="tag_feed_atom",
     ),
     path("topics/<text:slug>/", views.topic_detail, name="topic_detail"),
-    path("topics/<text:slug>/feed/", views.cached_page(feeds.TopicFeed()), name="topic_feed"),
+    path("topics/<text:slug>/feed/", cached_page(feeds.TopicFeed()), name="topic_feed"),
     path(
         "topics/<text:slug>/feed/atom/",
-        views.cached_page(feeds.TopicAtomFeed()),
+        cached_page(feeds.TopicAtomFeed()),
         name="topic_feed_atom",
     ),
     path("topics/<text:slug>/best/<isoweek:week>/", views.topic_best_of, name="topic_best_of"),
-    path("topics/<text:slug>/picks/feed/", views.cached_page(feeds.PicksFeed()), name="picks_feed"),
+    path("topics/<text:slug>/picks/feed/", cached_page(feeds.PicksFeed()), name="picks_feed"),
     path("topics/<text:slug>/<isodate:date>/", views.digest_detail, name="digest_detail"),
     path(
         "topics/<text:slug>/<isodate:date>/cite.<citefmt:fmt>",
@@ -83,12 +84,12 @@ urlpatterns = [
     ),
     path(
         "feed/",
-        views.cached_page(views.canonical_follow("papers:feed")(feeds.PaperFeed())),
+        cached_page(views.canonical_follow("papers:feed")(feeds.PaperFeed())),
         name="feed",
     ),
     path(
         "feed/atom/",
-        views.cached_page(views.canonical_follow("papers:feed_atom")(feeds.PaperAtomFeed())),
+        cached_page(views.canonical_follow("papers:feed_atom")(feeds.PaperAtomFeed())),
         name="feed_atom",
     ),
     path("figures/<int:pk>/", views.figure_image, name="figure_image"),

@@ -7,7 +7,7 @@ import mimetypes
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.core.paginator import InvalidPage, Paginator
+from django.core.paginator import InvalidPage
 from django.db import connection
 from django.http import (
     FileResponse,
@@ -20,7 +20,7 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, translate_url
 from django.utils import timezone
-from django.utils.http import http_date, url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import (
     check_for_language,
     get_language,
@@ -32,7 +32,7 @@ from django.views.decorators.http import condition, require_GET
 
 from papers import authors, follows, health, inputs, search, selectors, throttling
 from papers.models import ErrorReport, Figure, Status, split_arxiv_id
-from papers.public.caching import cached_response, content_version, keep_response
+from papers.public.caching import cached_page
 from papers.public.forms import ErrorReportForm
 from papers.public.source import source_archive as built_source
 
@@ -42,47 +42,12 @@ TAGS_PER_PAGE = 300
 REPORTS_PER_HOUR = 5
 
 
-def page_cache_seconds() -> int:
-    """How long a rendered page is kept. A per-process cache cannot see changes made by other
-    processes (management commands, workers), so it keeps pages only briefly."""
-    backend = settings.CACHES["default"]["BACKEND"]
-    return 60 if backend.endswith("LocMemCache") else 60 * 60
+def paginate(request: HttpRequest, items, per_page: int, count: int | None = None):
+    """The requested page; a page number that is not a number or out of range answers 404.
 
-
-def cached_page(view):
-    """Keep rendered GET answers for anonymous readers until the content version changes.
-
-    Answers carry Last-Modified (the version's time); ConditionalGetMiddleware adds the ETag and
-    answers conditional requests with 304.
+    Give `count` when the number of items is already known, to spare the COUNT query.
     """
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        if request.method not in ("GET", "HEAD") or settings.SESSION_COOKIE_NAME in request.COOKIES:
-            return view(request, *args, **kwargs)
-        version = content_version()
-        if version is None:  # the cache is down: serve the page uncached
-            return view(request, *args, **kwargs)
-        address = request.build_absolute_uri()
-        key = f"page:{version}:{get_language()}:{hashlib.sha256(address.encode()).hexdigest()}"
-        response = cached_response(key)
-        if response is None:
-            response = view(request, *args, **kwargs)
-            if getattr(response, "is_rendered", True) is False:
-                response.render()
-            if response.status_code != 200 or response.streaming or response.cookies:
-                return response
-            response.headers["Last-Modified"] = http_date(float(version))
-            response.headers["Cache-Control"] = "public, max-age=60"
-            keep_response(key, response, page_cache_seconds())
-        return response
-
-    return wrapper
-
-
-def paginate(request: HttpRequest, items, per_page: int):
-    """The requested page; a page number that is not a number or out of range answers 404."""
-    paginator = Paginator(items, per_page)
+    paginator = selectors.IdPaginator(items, per_page, count)
     number = inputs.query_value(request, "page", "1")
     try:
         return paginator.page(number)
@@ -229,7 +194,12 @@ def tag_detail(request: HttpRequest, slug: str) -> HttpResponse:
     tag = get_object_or_404(selectors.Tag, slug=slug, blocked=False)
     if tag.merged_into_id:  # an editor merged or renamed it: its old address leads on
         return redirect(get_object_or_404(selectors.Tag, pk=tag.merged_into_id), permanent=True)
-    papers = paginate(request, selectors.filter_papers([tag.slug], ""), PAPERS_PER_PAGE)
+    papers = paginate(
+        request,
+        selectors.filter_papers([tag], ""),
+        PAPERS_PER_PAGE,
+        count=selectors.tag_paper_count(tag),
+    )
     context = {"tag": tag, "page_obj": papers, "language": summary_language()}
     return render(request, "papers/tag_detail.html", context)
 
