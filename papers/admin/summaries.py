@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext as gettext_now
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.admin import SimpleHistoryAdmin
 
@@ -190,7 +190,7 @@ def compare_view(request: HttpRequest, object_id: str, model_admin) -> HttpRespo
         )
     context = {
         **model_admin.admin_site.each_context(request),
-        "title": gettext_now("Machine text and current text: %s") % summary,
+        "title": gettext("Machine text and current text: %s") % summary,
         "opts": Summary._meta,
         "summary": summary,
         "machine": machine,
