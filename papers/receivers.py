@@ -8,6 +8,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save, pre_sa
 from simple_history.signals import pre_create_historical_record
 
 from papers import schedules
+from papers.content import bump_content_version
 from papers.models import (
     AuthorAlias,
     Digest,
@@ -22,7 +23,6 @@ from papers.models import (
     TopicPaper,
     record_paper_order,
 )
-from papers.public.caching import bump_content_version
 from papers.subscriptions import tasks as mail_tasks
 
 # What readers see: a change to any of these makes every cached page stale.

@@ -65,22 +65,20 @@ def topic_crontabs() -> dict[int, CrontabSchedule]:
     return crontabs
 
 
-def ensure_retry_schedule() -> PeriodicTask:
+def _hourly(name: str, task: str) -> PeriodicTask:
     every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
-    task, _ = PeriodicTask.objects.get_or_create(
-        name=RETRY_TASK_NAME,
-        defaults={"task": "papers.retry_failed_papers", "interval": every_hour},
+    periodic, _ = PeriodicTask.objects.get_or_create(
+        name=name, defaults={"task": task, "interval": every_hour}
     )
-    return task
+    return periodic
+
+
+def ensure_retry_schedule() -> PeriodicTask:
+    return _hourly(RETRY_TASK_NAME, "papers.retry_failed_papers")
 
 
 def ensure_licence_schedule() -> PeriodicTask:
-    every_hour, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.HOURS)
-    task, _ = PeriodicTask.objects.get_or_create(
-        name=LICENCE_TASK_NAME,
-        defaults={"task": "papers.check_licences", "interval": every_hour},
-    )
-    return task
+    return _hourly(LICENCE_TASK_NAME, "papers.check_licences")
 
 
 def remove_topic_schedule(topic: Topic) -> None:

@@ -16,6 +16,7 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from papers import search, vocabulary
+from papers.content import content_version
 from papers.inputs import CONTROL_CHARACTERS
 from papers.models import (
     Digest,
@@ -29,7 +30,6 @@ from papers.models import (
     split_arxiv_id,
     summary_fallback_note,
 )
-from papers.public.caching import content_version
 
 MAX_QUERY_CHARS = 200
 MAX_QUERY_WORDS = 10
@@ -171,7 +171,7 @@ def tag_count_rows() -> list[tuple[int, str, str, str, int]]:
     """(id, name, slug, kind, published paper count) of every tag with published papers, by name.
 
     Counting means reading every tag link, so it is done once per content version (see
-    papers.public.caching) and kept in the cache; without a working cache it is counted here.
+    papers.content) and kept in the cache; without a working cache it is counted here.
     """
     try:
         key = f"tag-counts:{content_version()}"

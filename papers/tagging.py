@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from papers import vocabulary
+from papers.content import bump_content_version
 from papers.models import Subscription, Tag, TaggedPaper
-from papers.public.caching import bump_content_version
 
 KEYWORD_TAGS = 5  # keyword tags per paper: a few to browse by, not every phrase found
 # Tags are for browsing: a longer name is a phrase, not a tag, and is left out (never cut).

@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # What each layer must not import. Names match a module and everything below it.
 CONTRACTS = {
     "papers.models": [
+        "papers.content",
         "papers.pipeline",
         "papers.selectors",
         "papers.schedules",

@@ -129,7 +129,7 @@ def child_main() -> None:
     from django.conf import settings
     from django.test import Client
 
-    from papers.public.caching import bump_content_version
+    from papers.content import bump_content_version
 
     settings.ALLOWED_HOSTS = ["testserver"]
     # The sizes share one Redis: what was kept for the other database is stale here.

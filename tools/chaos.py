@@ -720,7 +720,7 @@ class Campaign:
     def redis_faults(self, redis: OwnRedis) -> None:
         from django.test import override_settings
 
-        from papers.public.caching import content_version
+        from papers.content import content_version
         from papers.sources import politeness
 
         def dead_turn():

@@ -1,15 +1,11 @@
-"""The public pages' cache: a content version bumped whenever something readers see is saved or
-deleted, and the rendered pages kept for anonymous readers until the next bump.
-
-A cached page is stored with the version it was rendered at, so a bump makes them all stale at
-once. Queryset `.update()` and `.bulk_create()` send no signals: call `bump_content_version()`
-after those.
+"""The public pages' cache: rendered pages kept for anonymous readers until the next bump of
+the content version (papers.content); a cached page is stored with the version it was rendered
+at, so a bump makes them all stale at once.
 """
 
 import functools
 import hashlib
 import logging
-import time
 
 from django.conf import settings
 from django.core.cache import cache
@@ -17,41 +13,12 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date
 from django.utils.translation import get_language
-from redis.exceptions import RedisError
 
-VERSION_KEY = "papers:content-version"
-# What a cache that cannot be reached raises (Redis down, a file cache on a full disk).
-CACHE_ERRORS = (RedisError, OSError)
+from papers.content import VERSION_KEY, content_version
+
 # Browsers may keep a page this long without asking again.
 BROWSER_SECONDS = 60
 log = logging.getLogger(__name__)
-
-
-def content_version() -> str | None:
-    """The current version: the time of the last change (as far as this cache knows).
-
-    None when the cache cannot be reached: pages are then served uncached.
-    """
-    try:
-        version = cache.get(VERSION_KEY)
-        if version is None:
-            cache.add(VERSION_KEY, f"{time.time():.6f}", None)
-            version = cache.get(VERSION_KEY) or f"{time.time():.6f}"
-    except CACHE_ERRORS as exc:
-        log.warning("The page cache is unavailable, serving uncached: %s", exc)
-        return None
-    return version
-
-
-def bump_content_version() -> None:
-    """Make every cached page stale. Saving must not fail when the cache is down."""
-    try:
-        new = f"{time.time():.6f}"
-        if new == cache.get(VERSION_KEY):
-            new = f"{time.time() + 0.000001:.6f}"
-        cache.set(VERSION_KEY, new, None)
-    except CACHE_ERRORS as exc:
-        log.warning("Could not mark cached pages stale: %s", exc)
 
 
 def page_cache_seconds() -> int:

@@ -80,7 +80,9 @@ def _redis_turn(delay: float) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _file_turn(delay: float) -> Iterator[None]:
+def _last_request_file() -> Iterator[tuple]:
+    """The file that holds the last arXiv request's time, locked against other processes:
+    yields (handle, that time or 0)."""
     path = Path(settings.DATA_DIR) / "arxiv.lock"
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as handle:
@@ -88,17 +90,27 @@ def _file_turn(delay: float) -> Iterator[None]:
         try:
             handle.seek(0)
             text = handle.read().strip()
-            _wait(float(text) if text else 0.0, delay)
-            try:
-                yield
-            finally:
-                handle.seek(0)
-                handle.truncate()
-                handle.write(str(time.time()))
-                handle.flush()
-                os.fsync(handle.fileno())
+            yield handle, float(text) if text else 0.0
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _write_time(handle, moment: float) -> None:
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(moment))
+    handle.flush()
+    os.fsync(handle.fileno())
+
+
+@contextlib.contextmanager
+def _file_turn(delay: float) -> Iterator[None]:
+    with _last_request_file() as (handle, last):
+        _wait(last, delay)
+        try:
+            yield
+        finally:
+            _write_time(handle, time.time())
 
 
 @contextlib.contextmanager
@@ -145,19 +157,9 @@ def hold_off(seconds: float) -> None:
         if float(client.get(LAST_KEY) or 0) < last:
             client.set(LAST_KEY, last)
         return
-    path = Path(settings.DATA_DIR) / "arxiv.lock"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            handle.seek(0)
-            text = handle.read().strip()
-            if not text or float(text) < last:
-                handle.seek(0)
-                handle.truncate()
-                handle.write(str(last))
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with _last_request_file() as (handle, stored):
+        if stored < last:
+            _write_time(handle, last)
 
 
 def backoff_seconds(attempt: int) -> float:

@@ -15,8 +15,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection, transaction
 
+from papers.content import bump_content_version
 from papers.models import Paper, Status, Tag, Topic
-from papers.public.caching import bump_content_version
 
 TOPICS = [
     "Talking Head Generation",
