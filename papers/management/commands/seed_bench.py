@@ -12,9 +12,11 @@ import json
 import random
 import time
 
+from django.apps import apps
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 
+from papers import vocabulary
 from papers.content import bump_content_version
 from papers.models import Paper, Status, Tag, Topic
 
@@ -99,6 +101,22 @@ class Text:
 
     def sentences(self, count: int, length: int = 0) -> str:
         return " ".join(self.rng.choices(self.pool, k=count))
+
+
+def column_defaults(table: str, columns: list[str]) -> tuple[list[str], list]:
+    """The NOT NULL columns of `table` that `columns` leaves out, with their model defaults:
+    COPY fills no Django default, and the models gain fields the generator need not know."""
+    model = next(m for m in apps.get_app_config("papers").get_models() if m._meta.db_table == table)
+    names, values = [], []
+    for field in model._meta.concrete_fields:
+        if field.column in columns or field.null or field.primary_key:
+            continue
+        value = field.get_default()  # "" for text fields without a default of their own
+        if value is None:
+            continue
+        names.append(field.column)
+        values.append(json.dumps(value) if isinstance(field, models.JSONField) else value)
+    return names, values
 
 
 class Command(BaseCommand):
@@ -245,12 +263,13 @@ class Seeder:
     def copy(self, table: str, columns: list[str], rows) -> int:
         count = 0
         start = time.perf_counter()
+        extra_columns, extra_values = column_defaults(table, columns)
         with connection.cursor() as cursor:
             raw = cursor.cursor
-            names = ", ".join(f'"{column}"' for column in columns)
+            names = ", ".join(f'"{column}"' for column in columns + extra_columns)
             with raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in rows:
-                    copy.write_row(row)
+                    copy.write_row((*row, *extra_values))
                     count += 1
         self.stdout.write(f"  {table}: {count:,} rows in {time.perf_counter() - start:.1f} s")
         return count
@@ -274,7 +293,11 @@ class Seeder:
                 slug += "-x"
             slugs.add(slug)
             rows.append((number, name, slug, kind))
-        self.counts["tags"] = self.copy("papers_tag", ["id", "name", "slug", "kind"], rows)
+        self.counts["tags"] = self.copy(
+            "papers_tag",
+            ["id", "name", "slug", "kind", "key", "blocked"],
+            [(*row, vocabulary.fold(row[1]), False) for row in rows],
+        )
         return rows
 
     def paper_rows(self, topics: list[Topic]) -> list[dict]:
