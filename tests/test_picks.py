@@ -99,3 +99,26 @@ def test_picks_pages_keep_a_constant_query_count(client, week, django_assert_max
     for url in urls:
         with django_assert_max_num_queries(counts[url]):
             assert client.get(url, {"again": 1}).status_code == 200
+
+
+def test_picks_are_in_the_digest_history_and_a_revert_restores_them(week):
+    topic, digests, pick = week
+    digest = digests[1]
+    digest.save()  # a record with today's pick
+    with_pick = digest.history.first()
+    assert with_pick.picks == {
+        pick.paper.arxiv_id: "The first real-time method that keeps identity."
+    }
+
+    DigestEntry.objects.filter(pk=pick.pk).update(pick_reason="")
+    other = DigestEntry.objects.get(digest=digest, position=0)
+    other.pick_reason = "A cleaner benchmark."
+    other.save()
+    digest.save()
+    assert digest.history.first().picks == {other.paper.arxiv_id: "A cleaner benchmark."}
+
+    digest.restore(with_pick)
+    reasons = dict(digest.entries.values_list("paper__arxiv_id", "pick_reason"))
+    assert reasons[pick.paper.arxiv_id] == "The first real-time method that keeps identity."
+    assert reasons[other.paper.arxiv_id] == ""
+    assert digest.history.first().picks == with_pick.picks  # the revert is itself recorded

@@ -135,7 +135,7 @@ class DigestAdmin(ExtraPagesMixin, SimpleHistoryAdmin):
     search_fields = ("title", "topic__name")
     list_select_related = ("topic",)
     inlines = (DigestEntryInline,)
-    history_list_display = ("status", "paper_order")
+    history_list_display = ("status", "paper_order", "picks")
     actions = ("publish", "unpublish", "hide", export_digests_action)
     fields = ("topic", "date", "title", "status", "intro", "add_papers", "cover")
     extra_pages = (

@@ -23,9 +23,11 @@ class DigestQuerySet(models.QuerySet):
 
 
 class DigestHistory(models.Model):
-    """What a digest's history record adds to its fields: its papers, in order (arXiv ids)."""
+    """What a digest's history record adds to its fields: its papers, in order (arXiv ids), and
+    the editors' picks among them ({arXiv id: reason})."""
 
     paper_order = models.JSONField(default=list, blank=True)
+    picks = models.JSONField(default=dict, blank=True)
 
     class Meta:
         abstract = True
@@ -192,10 +194,20 @@ class Digest(models.Model):
         order = [by_arxiv_id[i] for i in record.paper_order if i in by_arxiv_id]
         if record.status == Status.PUBLISHED:  # its papers published with it
             self.arrange(order, drop_others=True)
+            self.restore_picks(record.picks)
             self.set_status(record.status)
         else:  # its present papers withdrawn with it
             self.set_status(record.status)
             self.arrange(order, drop_others=True)
+            self.restore_picks(record.picks)
+            self.save()
+
+    def restore_picks(self, picks: dict[str, str]) -> None:
+        """The editors' picks as a history record had them ({arXiv id: reason})."""
+        entries = list(self.entries.select_related("paper"))
+        for entry in entries:
+            entry.pick_reason = (picks or {}).get(entry.paper.arxiv_id, "")
+        DigestEntry.objects.bulk_update(entries, ["pick_reason"])
 
     def kind_counts(self, entries=None) -> dict[str, int]:
         """How many of the entries (default: all, prefetched when present) are new papers,
@@ -207,10 +219,11 @@ class Digest(models.Model):
 
 
 def record_paper_order(sender, instance: Digest, history_instance, **kwargs) -> None:
-    """pre_create_historical_record receiver: a digest's record carries its papers in order."""
-    history_instance.paper_order = list(
-        instance.entries.order_by("position", "id").values_list("paper__arxiv_id", flat=True)
-    )
+    """pre_create_historical_record receiver: a digest's record carries its papers in order and
+    the editors' picks among them."""
+    rows = instance.entries.order_by("position", "id").values_list("paper__arxiv_id", "pick_reason")
+    history_instance.paper_order = [arxiv_id for arxiv_id, _reason in rows]
+    history_instance.picks = {arxiv_id: reason for arxiv_id, reason in rows if reason}
 
 
 class DigestEntry(models.Model):
