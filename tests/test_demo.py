@@ -9,18 +9,16 @@ from papers.models import Digest, Figure, Paper, PipelineRun, Status, Summary, T
 pytestmark = pytest.mark.django_db
 
 
+def row_counts() -> tuple[int, ...]:
+    models = (Topic, Paper, Summary, Figure, Digest, PipelineRun)
+    return tuple(model.objects.count() for model in models)
+
+
 def test_load_demo_makes_a_browsable_site_once(client):
     out = StringIO()
     call_command("load_demo", stdout=out)
     assert "Demo editor" in out.getvalue() and "password" in out.getvalue()
-    counts = (
-        Topic.objects.count(),
-        Paper.objects.count(),
-        Summary.objects.count(),
-        Figure.objects.count(),
-        Digest.objects.count(),
-        PipelineRun.objects.count(),
-    )
+    counts = row_counts()
     assert counts[:2] == (1, 12) and counts[2] >= 12 and counts[3] >= 12 and counts[4] == 2
     assert set(Digest.objects.values_list("status", flat=True)) == {Status.PUBLISHED}
     assert Tag.objects.filter(kind=Tag.Kind.CATEGORY).exists()
@@ -28,15 +26,7 @@ def test_load_demo_makes_a_browsable_site_once(client):
     assert editor.is_staff and editor.groups.filter(name="Editors").exists()
 
     call_command("load_demo", stdout=StringIO())
-    again = (
-        Topic.objects.count(),
-        Paper.objects.count(),
-        Summary.objects.count(),
-        Figure.objects.count(),
-        Digest.objects.count(),
-        PipelineRun.objects.count(),
-    )
-    assert again == counts
+    assert row_counts() == counts
 
     digest = Digest.objects.order_by("date").first()
     for url in ["/", "/papers/", "/tags/", digest.get_absolute_url(), "/feed/"]:
