@@ -501,7 +501,7 @@ class Campaign:
     def pdf_faults(self) -> None:
         from django.test import override_settings
 
-        from papers import pipeline
+        from papers import processing
         from papers.models import Paper
         from tests.arxiv_server import Answer
         from tools import pdfgen
@@ -526,7 +526,7 @@ class Campaign:
             self.expected_papers[arxiv_id] = paper.abstract
             self.processed.add(paper.pk)
             with override_settings(**settings):
-                pipeline.process_paper(paper.pk)
+                processing.process_paper(paper.pk)
             paper.refresh_from_db()
             return paper
 
@@ -588,7 +588,7 @@ class Campaign:
     # ---------------------------------------------------------------- LLM
 
     def llm_faults(self) -> None:
-        from papers import pipeline
+        from papers import processing
         from papers.models import Paper, TopicPaper
 
         topic = self.topic(summarizer="openai")
@@ -630,7 +630,7 @@ class Campaign:
                 self.llm.script.clear()
                 script()
                 made = paper()
-                pipeline.process_paper(made.pk)
+                processing.process_paper(made.pk)
                 made.refresh_from_db()
                 kept = made.summaries.filter(backend="extractive").exists()
                 good = (
@@ -686,7 +686,7 @@ class Campaign:
                 "method": f"Method\x0c{IMG}",
             }
             self.llm.reply_json(hostile)
-            made = pipeline.process_paper(paper().pk)
+            made = processing.process_paper(paper().pk)
             ok = made.state == Paper.State.DONE
             summary = made.summaries.get(language="en")
             text = "".join(strings([getattr(summary, name) for name in answer]))
@@ -794,7 +794,7 @@ class Campaign:
 
     def hostile_data(self) -> None:
         """Hostile text through the real entry points: arXiv metadata and LLM text."""
-        from papers import pipeline
+        from papers import pipeline, processing
         from papers.models import Figure, Paper
         from tests.arxiv_server import atom_feed, entry
 
@@ -835,7 +835,7 @@ class Campaign:
         run = pipeline.fetch_topic(self.hostile_topic, since=LONG_AGO).run
         paper = Paper.objects.get(arxiv_id=arxiv_id)
         # Summarized and tagged without its PDF: its PDF link points at the real arXiv.
-        pipeline.summarize_paper(paper)
+        processing.summarize_paper(paper)
         pipeline.tag_paper(paper)
         self.hostile_paper = paper
         # A row as an older version could have stored it, and a figure kept by a hostile URL.
