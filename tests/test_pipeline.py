@@ -14,7 +14,8 @@ from papers.models import SUMMARY_FIELDS, Digest, Figure, Paper, Summary
 from papers.storage import private_storage
 from tests.arxiv_server import Answer, atom_feed, entry
 from tests.factories import make_topic
-from tools.pdfgen import make_encrypted_pdf, make_paper_pdf, make_scanned_pdf
+from tools.badpdfs import make_encrypted_pdf, make_scanned_pdf
+from tools.pdfgen import make_paper_pdf
 
 pytestmark = pytest.mark.django_db
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"

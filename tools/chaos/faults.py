@@ -179,7 +179,7 @@ class Faults:
         from papers import processing
         from papers.models import Paper
         from tests.arxiv_server import Answer
-        from tools import pdfgen
+        from tools import badpdfs
 
         source = self.pdf_path()
         body = source.read_bytes()
@@ -220,7 +220,7 @@ class Faults:
             return check
 
         truncated = body[: len(body) // 10]
-        encrypted_path = pdfgen.make_encrypted_pdf(source, self.folder / "encrypted.pdf")
+        encrypted_path = badpdfs.make_encrypted_pdf(source, self.folder / "encrypted.pdf")
         self.fault(
             "PDF truncated to 10%",
             "paper failed with error, retried later",
