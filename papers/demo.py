@@ -10,7 +10,7 @@ from io import BytesIO
 from django.core.files.base import ContentFile
 from PIL import Image, ImageDraw
 
-from papers import indexing, links, pipeline, related, schedules
+from papers import indexing, links, pipeline, processing, related, schedules
 from papers.models import Digest, Figure, Paper, PipelineRun, Status, Topic, TopicPaper
 
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
@@ -238,7 +238,7 @@ def load_demo() -> dict:
         TopicPaper.objects.get_or_create(topic=topic, paper=paper)
         if new:
             created["papers"] += 1
-            pipeline.summarize_paper(paper)
+            processing.summarize_paper(paper)
             pipeline.tag_paper(paper, topics=[topic])
         if not paper.figures.exists():
             for order in (1, 2) if index % 3 == 0 else (1,):

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from django.db.models import F
 from django.utils import timezone
 
-from papers import pipeline
+from papers import pipeline, processing
 from papers.models import Job, Paper, Topic
 from papers.sources import arxiv_api
 
@@ -168,7 +168,7 @@ def retry(job: Job, *, process: PaperStep, **_) -> dict:
 def regenerate(job: Job, **_) -> dict:
     papers = job.papers.order_by("pk").prefetch_related("summaries")
     _set_total(job, papers.count())
-    report = pipeline.regenerate_summaries(
+    report = processing.regenerate_summaries(
         papers, discard_locks=job.params.get("discard_locks", False), progress=lambda: _step(job)
     )
     return dataclasses.asdict(report)

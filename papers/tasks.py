@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers around papers.pipeline.
+"""Celery tasks: thin wrappers around papers.pipeline and papers.processing.
 
 Tasks are acknowledged late and retried when their worker process dies (a PDF that crashes
 PyMuPDF), a bounded number of times: never `reject_on_worker_lost`, which would loop forever.
@@ -11,7 +11,7 @@ from celery import shared_task
 from django.core.cache import cache
 from django.utils import timezone
 
-from papers import jobs, links, pipeline, related, venues
+from papers import jobs, links, pipeline, processing, related, venues
 from papers.models import Job, Paper, Topic
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ def process_paper(self, paper_id: int) -> str:
     if not cache.add(claim, owner, timeout=PROCESS_TIME_LIMIT) and cache.get(claim) != owner:
         return "busy"
     try:
-        paper = pipeline.process_paper(paper_id)
+        paper = processing.process_paper(paper_id)
     except Paper.DoesNotExist:
         return "gone"
     finally:
@@ -104,7 +104,7 @@ def check_links() -> dict[str, int]:
 def retry_failed_papers() -> int:
     """Queue failed papers whose back-off has passed."""
     due = Paper.objects.failed().filter(
-        next_attempt_at__lte=timezone.now(), attempts__lt=pipeline.MAX_ATTEMPTS
+        next_attempt_at__lte=timezone.now(), attempts__lt=processing.MAX_ATTEMPTS
     )
     ids = list(due.values_list("pk", flat=True))
     for paper_id in ids:
@@ -118,7 +118,7 @@ LICENCES_PER_RUN = 20
 @shared_task(name="papers.check_licences", **RELIABLE)
 def check_licences() -> int:
     """Read the licences arXiv has not told yet, a few at a time (one polite request each)."""
-    return pipeline.check_missing_licences(LICENCES_PER_RUN)
+    return processing.check_missing_licences(LICENCES_PER_RUN)
 
 
 def queue_job(kind: str, **fields) -> Job:

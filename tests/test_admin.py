@@ -9,7 +9,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 from django.utils import timezone
 
-from papers import pipeline
+from papers import processing
 from papers.models import (
     DigestEntry,
     ErrorReport,
@@ -650,7 +650,7 @@ def test_an_editor_sets_a_licence_arxiv_has_not_told(editor_client, world, fake_
     paper.refresh_from_db()
     assert paper.license == CC_BY and paper.license_checked_at and paper.content_allowed
     fake_arxiv.licences = {paper.arxiv_id: ""}
-    assert pipeline.check_missing_licences(10) == 0  # the editor's licence stands
+    assert processing.check_missing_licences(10) == 0  # the editor's licence stands
     assert fake_arxiv.hits("/oai") == 0
 
 

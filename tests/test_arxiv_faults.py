@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from papers import pipeline
+from papers import pipeline, processing
 from papers.models import Paper, PipelineRun
 from papers.sources.arxiv_api import feed_problem
 from papers.sources.politeness import MAX_RETRY_AFTER_SECONDS, retry_after_seconds
@@ -49,7 +49,7 @@ def test_a_pdf_429_holds_off_every_later_arxiv_request(fake_arxiv):
         b"slow down", status=429, headers={"Retry-After": "1"}
     )
     asked = time.monotonic()
-    pipeline.extract_paper(paper)
+    processing.extract_paper(paper)
     paper.refresh_from_db()
     assert paper.state == Paper.State.FAILED and "429" in paper.last_error
     fake_arxiv.answers = [atom_feed([])]

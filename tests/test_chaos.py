@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from tools.chaos import hostile_values, run_campaign
+from tools.chaos.campaign import run_campaign
+from tools.chaos.hostile import hostile_values
 
 SUMMARY = re.compile(
     r"faults survived (\d+)/\1, 500s 0/\d+, unescaped 0/\d+, lost 0, duplicated 0, stuck 0"

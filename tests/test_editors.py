@@ -7,7 +7,7 @@ import pytest
 from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
-from papers import pipeline, tagging
+from papers import pipeline, processing, tagging
 from papers.markdown.importer import import_post
 from papers.models import Digest, Paper, Status, Summary, Tag, Topic
 from papers.schedules import ensure_topic_schedule
@@ -232,7 +232,7 @@ def test_regeneration_reports_what_really_happened(fake_llm, settings):
     fake_llm.error(500, "down")
     fake_llm.error(500, "down")
 
-    report = pipeline.regenerate_summaries(Paper.objects.order_by("pk"), discard_locks=False)
+    report = processing.regenerate_summaries(Paper.objects.order_by("pk"), discard_locks=False)
 
     assert report.written == []
     assert report.kept == [locked.arxiv_id]
@@ -248,7 +248,7 @@ def test_a_machine_summary_keeps_the_exact_request_sent_to_the_llm(fake_llm, set
     paper = make_paper(topic=make_topic(language="zh"), abstract="We study talking heads.")
     fake_llm.reply_json(CHINESE)
 
-    assert pipeline.summarize_paper(paper)
+    assert processing.summarize_paper(paper)
 
     summary = Summary.objects.get()
     (received,) = fake_llm.requests
@@ -347,7 +347,7 @@ def test_a_paper_added_to_a_published_digest_is_published_with_it():
 
 def test_an_offline_summary_keeps_its_input():
     paper = make_paper(topic=make_topic(), abstract="We study talking heads. It works.")
-    pipeline.summarize_paper(paper)
+    processing.summarize_paper(paper)
     given = Summary.objects.get().request["input"]
     assert given["title"] == paper.title and given["abstract"] == paper.abstract
     assert given["full_text_chars"] == 0 and len(given["full_text_sha256"]) == 64
@@ -385,7 +385,7 @@ def test_a_figure_an_editor_hid_or_captioned_keeps_it_after_a_new_extraction(tmp
         page_count=3, text="Text.", first_page_text="Title", affiliations=[], figures=found
     )
 
-    pipeline.store_extraction(paper, pdf, extraction)
+    processing.store_extraction(paper, pdf, extraction)
 
     figure.refresh_from_db()
     other.refresh_from_db()

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.urls import reverse
 
-from papers import pipeline, vocabulary
+from papers import pipeline, processing, vocabulary
 from papers.models import Digest, Job, Paper, Status, Summary
 from tests.arxiv_server import atom_feed, entry
 from tests.factories import make_digest, make_paper, make_summary, make_topic
@@ -51,7 +51,7 @@ def test_every_correction_survives_a_new_version_a_re_fetch_and_regeneration(
     fake_arxiv.answers = arxiv_answer(1, "Talking heds that talk")
     pipeline.fetch_topic(topic, since=LONG_AGO)
     paper = Paper.objects.get()
-    pipeline.summarize_paper(paper)
+    processing.summarize_paper(paper)
     pipeline.tag_paper(paper)
     computer_vision, graphics = (vocabulary.category_name(c) for c in ("cs.CV", "cs.GR"))
     assert {"Talking heads", computer_vision, graphics} <= set(paper.tags.names())
@@ -78,7 +78,7 @@ def test_every_correction_survives_a_new_version_a_re_fetch_and_regeneration(
     # A new version, with a new title, arrives and is processed.
     fake_arxiv.answers = arxiv_answer(2, "Talking heads that talk, revised")
     assert pipeline.fetch_topic(topic, since=LONG_AGO).run.updated == 1
-    pipeline.summarize_paper(paper)
+    processing.summarize_paper(paper)
     pipeline.tag_paper(paper)
     assert_corrections_kept()
     assert paper.version == 2 and paper.arxiv_changes == ["title"]

@@ -14,6 +14,7 @@ CONTRACTS = {
     "papers.models": [
         "papers.content",
         "papers.pipeline",
+        "papers.processing",
         "papers.selectors",
         "papers.schedules",
         "papers.tasks",
@@ -25,12 +26,38 @@ CONTRACTS = {
         "papers.public",
         "papers.admin",
     ],
-    # Services and selectors: no views, no admin, no tasks.
-    "papers.pipeline": ["papers.public", "papers.admin", "papers.tasks", "papers.subscriptions"],
-    "papers.selectors": ["papers.public", "papers.admin", "papers.tasks", "papers.pipeline"],
-    "papers.schedules": ["papers.public", "papers.admin", "papers.pipeline"],
-    "papers.sources": ["papers.public", "papers.admin", "papers.tasks", "papers.pipeline"],
-    "papers.summarizers": ["papers.public", "papers.admin", "papers.tasks", "papers.pipeline"],
+    # Services and selectors: no views, no admin, no tasks. Per-paper processing builds on the
+    # ingestion in the pipeline, never the other way round.
+    "papers.pipeline": [
+        "papers.public",
+        "papers.admin",
+        "papers.tasks",
+        "papers.subscriptions",
+        "papers.processing",
+    ],
+    "papers.processing": ["papers.public", "papers.admin", "papers.tasks", "papers.subscriptions"],
+    "papers.selectors": [
+        "papers.public",
+        "papers.admin",
+        "papers.tasks",
+        "papers.pipeline",
+        "papers.processing",
+    ],
+    "papers.schedules": ["papers.public", "papers.admin", "papers.pipeline", "papers.processing"],
+    "papers.sources": [
+        "papers.public",
+        "papers.admin",
+        "papers.tasks",
+        "papers.pipeline",
+        "papers.processing",
+    ],
+    "papers.summarizers": [
+        "papers.public",
+        "papers.admin",
+        "papers.tasks",
+        "papers.pipeline",
+        "papers.processing",
+    ],
     "papers.markdown": ["papers.public", "papers.admin", "papers.tasks"],
     "papers.subscriptions.services": ["papers.public.views", "papers.admin", "papers.tasks"],
     # The public site never imports the editors' admin.

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pytest
 
-from papers import pipeline, tasks
+from papers import pipeline, processing, tasks
 from papers.models import Paper
 from tests.arxiv_server import atom_feed, entry
 from tests.factories import make_digest, make_figure, make_paper, make_topic
@@ -22,7 +22,7 @@ def test_a_new_version_has_its_licence_read_again(fake_arxiv):
     fake_arxiv.answers = [atom_feed([entry("2410.00001", 1)])]
     fake_arxiv.licences = {"2410.00001": CC_BY}
     pipeline.fetch_topic(topic, since=LONG_AGO)
-    assert pipeline.check_missing_licences(10) == 1
+    assert processing.check_missing_licences(10) == 1
     assert Paper.objects.get().license == CC_BY
 
     fake_arxiv.answers = [atom_feed([entry("2410.00001", 2, updated="2024-10-20T10:00:00Z")])]
@@ -35,7 +35,7 @@ def test_a_new_version_has_its_licence_read_again(fake_arxiv):
     paper.refresh_from_db()
     assert paper.license == ARXIV_ONLY and paper.license_checked_at
     assert not paper.content_allowed
-    assert pipeline.check_missing_licences(10) == 0  # nothing left to ask
+    assert processing.check_missing_licences(10) == 0  # nothing left to ask
 
 
 def test_an_imported_paper_says_its_licence_is_not_yet_known_until_it_is_read(client, fake_arxiv):
@@ -60,7 +60,7 @@ def test_an_imported_paper_says_its_licence_is_not_yet_known_until_it_is_read(cl
 def test_a_read_licence_that_forbids_says_so(client, fake_arxiv):
     paper = make_paper("2410.00003", license=ARXIV_ONLY)
     make_figure(paper)
-    pipeline.check_licence(paper)
+    processing.check_licence(paper)
     page = client.get(paper.get_absolute_url()).content.decode()
     assert FORBIDS in page and UNKNOWN not in page
 
@@ -72,5 +72,5 @@ def test_an_unreachable_oai_is_left_alone_after_a_few_failures(fake_arxiv, setti
     fake_arxiv.files["/oai"] = Answer(b"down", status=503)
     for number in range(6):
         make_paper(f"2410.0010{number}")
-    assert pipeline.check_missing_licences(10) == 0
+    assert processing.check_missing_licences(10) == 0
     assert fake_arxiv.hits("/oai") == 3

@@ -1,6 +1,6 @@
 import pytest
 
-from papers import pipeline
+from papers import processing
 from papers.models import Paper
 from papers.sources.licences import LicenceUnavailable, fetch_licence, parse_licence
 from tests.arxiv_server import Answer
@@ -42,7 +42,7 @@ def test_oai_errors_are_reported():
 def test_the_pipeline_records_the_licence_and_what_it_allows(fake_arxiv, licence, allowed):
     paper = make_paper("2410.07757")
     fake_arxiv.licences = {"2410.07757": licence}
-    pipeline.check_licence(paper)
+    processing.check_licence(paper)
     paper = Paper.objects.get()
     assert paper.license == licence and paper.license_checked_at
     assert paper.content_allowed is allowed
@@ -53,5 +53,5 @@ def test_an_unreachable_oai_leaves_the_licence_unchecked(fake_arxiv, settings):
     settings.ARXIV_RETRIES = 1
     fake_arxiv.files["/oai"] = Answer(b"down", status=503)
     paper = make_paper("2410.07757")
-    pipeline.check_licence(paper)
+    processing.check_licence(paper)
     assert Paper.objects.get().license_checked_at is None

@@ -10,7 +10,7 @@ import requests
 from PIL import Image
 
 from papers.sources.pdf import PdfError, clean_text, download_pdf, extract_pdf
-from tools import pdfgen
+from tools import badpdfs, pdfgen
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pdfs"
 
@@ -178,31 +178,31 @@ def _error(path: Path, **options) -> PdfError:
 
 @pytest.mark.parametrize("fraction", [0.02, 0.1, 0.5])
 def test_truncated_pdf_is_broken(source, tmp_path, fraction):
-    path = pdfgen.make_truncated_pdf(source, tmp_path / "cut.pdf", fraction)
+    path = badpdfs.make_truncated_pdf(source, tmp_path / "cut.pdf", fraction)
     assert _error(path).kind == "broken"
 
 
 def test_encrypted_pdf(source, tmp_path):
-    path = pdfgen.make_encrypted_pdf(source, tmp_path / "locked.pdf")
+    path = badpdfs.make_encrypted_pdf(source, tmp_path / "locked.pdf")
     assert _error(path).kind == "encrypted"
 
 
 def test_html_served_as_pdf(tmp_path):
-    path = pdfgen.make_html_file(tmp_path / "paper.pdf")
+    path = badpdfs.make_html_file(tmp_path / "paper.pdf")
     assert _error(path).kind == "not_pdf"
     (tmp_path / "empty.pdf").write_bytes(b"")
     assert _error(tmp_path / "empty.pdf").kind == "not_pdf"
 
 
 def test_scanned_pdf_has_no_text_but_a_page_count(source, tmp_path):
-    path = pdfgen.make_scanned_pdf(source, tmp_path / "scan.pdf", pages=3)
+    path = badpdfs.make_scanned_pdf(source, tmp_path / "scan.pdf", pages=3)
     error = _error(path)
     assert error.kind == "no_text"
     assert error.page_count == 3
 
 
 def test_enormous_pdf_reads_only_the_first_pages(source, tmp_path):
-    path = pdfgen.make_many_pages_pdf(source, tmp_path / "long.pdf", 12)
+    path = badpdfs.make_many_pages_pdf(source, tmp_path / "long.pdf", 12)
     whole = extract_pdf(path, max_figures=0)
     first = extract_pdf(path, max_pages=4)
     assert whole.page_count == first.page_count == 12
@@ -211,7 +211,7 @@ def test_enormous_pdf_reads_only_the_first_pages(source, tmp_path):
 
 
 def test_enormous_pdf_past_the_default_page_cap(source, tmp_path):
-    path = pdfgen.make_many_pages_pdf(source, tmp_path / "longer.pdf", 210)
+    path = badpdfs.make_many_pages_pdf(source, tmp_path / "longer.pdf", 210)
     result = extract_pdf(path, max_figures=0)
     assert result.page_count == 210
     one_copy = extract_pdf(source, max_figures=0)

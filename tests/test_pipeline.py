@@ -9,12 +9,13 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from papers import pipeline, tagging, tasks
+from papers import pipeline, processing, tagging, tasks
 from papers.models import SUMMARY_FIELDS, Digest, Figure, Paper, Summary
 from papers.storage import private_storage
 from tests.arxiv_server import Answer, atom_feed, entry
 from tests.factories import make_topic
-from tools.pdfgen import make_encrypted_pdf, make_paper_pdf, make_scanned_pdf
+from tools.badpdfs import make_encrypted_pdf, make_scanned_pdf
+from tools.pdfgen import make_paper_pdf
 
 pytestmark = pytest.mark.django_db
 CC_BY = "http://creativecommons.org/licenses/by/4.0/"
@@ -99,7 +100,7 @@ def test_fetch_topic_runs_every_step_and_is_idempotent(fake_arxiv, paper_pdf):
     for paper in Paper.objects.all():
         paper.state = Paper.State.FETCHED
         paper.save()
-        pipeline.process_paper(paper.pk)
+        processing.process_paper(paper.pk)
     assert (Paper.objects.count(), Figure.objects.count(), Summary.objects.count()) == rows
     assert private_files() == files  # old files replaced, none left behind
 
@@ -123,7 +124,7 @@ def test_bad_pdfs_keep_the_paper_and_its_metadata(fake_arxiv, paper_pdf, tmp_pat
     ]
     outcome = pipeline.fetch_topic(topic, since=LONG_AGO)
     for paper_id in outcome.to_process:
-        pipeline.process_paper(paper_id)
+        processing.process_paper(paper_id)
     broken = Paper.objects.get(arxiv_id="2410.00003")
     assert broken.state == Paper.State.FAILED and broken.last_error and broken.abstract
     if kind == "scanned":
@@ -136,7 +137,7 @@ def test_failed_papers_are_retried_after_their_back_off(fake_arxiv, paper_pdf):
     topic = make_topic()
     fake_arxiv.answers = [atom_feed([serve(fake_arxiv, "2410.00005", b"", version=1)])]
     outcome = pipeline.fetch_topic(topic, since=LONG_AGO)
-    pipeline.process_paper(outcome.to_process[0])
+    processing.process_paper(outcome.to_process[0])
     paper = Paper.objects.get()
     assert paper.state == Paper.State.FAILED and paper.attempts == 1
 
@@ -154,7 +155,7 @@ def test_a_new_version_refreshes_pdf_and_figures_but_not_a_locked_summary(
     topic = make_topic()
     fake_arxiv.answers = [atom_feed([serve(fake_arxiv, "2410.00006", body)])]
     for paper_id in pipeline.fetch_topic(topic, since=LONG_AGO).to_process:
-        pipeline.process_paper(paper_id)
+        processing.process_paper(paper_id)
     summary = Summary.objects.get()
     summary.tldr = "An editor's sentence."
     summary.lock()
@@ -178,7 +179,7 @@ def test_a_new_version_refreshes_pdf_and_figures_but_not_a_locked_summary(
     outcome = pipeline.fetch_topic(topic, since=LONG_AGO)
     assert outcome.run.updated == 1
     for paper_id in outcome.to_process:
-        pipeline.process_paper(paper_id)
+        processing.process_paper(paper_id)
     paper = Paper.objects.get()
     assert paper.version == 2 and paper.figures.count() == 1 and paper.page_count == 2
     summary = Summary.objects.get()

@@ -5,7 +5,7 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from papers import pipeline
+from papers import processing
 from papers.models import Paper, Summary
 from tests.factories import make_paper, make_summary, make_topic
 
@@ -35,7 +35,7 @@ CHINESE = {
 
 def test_the_offline_summarizer_is_the_default(settings):
     paper = make_paper(abstract=ABSTRACT, topic=make_topic())
-    assert pipeline.summarize_paper(paper)
+    assert processing.summarize_paper(paper)
     summary = Summary.objects.get()
     assert summary.backend == "extractive" and summary.language == "en"
     assert 3 <= len(summary.key_takeaways) <= 7
@@ -45,14 +45,14 @@ def test_the_offline_summarizer_is_the_default(settings):
 
 def test_an_english_paper_in_a_chinese_topic_waits_offline_under_its_own_language():
     paper = make_paper(abstract=ABSTRACT, topic=make_topic(language="zh"))
-    pipeline.summarize_paper(paper)
+    processing.summarize_paper(paper)
     assert list(Summary.objects.values_list("language", flat=True)) == ["en"]
 
 
 def test_a_topic_can_use_an_llm_in_its_language(fake_llm):
     paper = make_paper(abstract=ABSTRACT, topic=make_topic(language="zh", summarizer="openai"))
     fake_llm.reply_json(CHINESE, total_tokens=900)
-    assert pipeline.summarize_paper(paper)
+    assert processing.summarize_paper(paper)
     summary = Summary.objects.get()
     assert (summary.language, summary.backend, summary.model) == ("zh", "openai", "test-model")
     assert summary.tldr == CHINESE["tldr"] and summary.tokens == 900
@@ -63,7 +63,7 @@ def test_a_failing_llm_keeps_an_offline_summary_and_shows_the_error(fake_llm):
     paper = make_paper(abstract=ABSTRACT, topic=make_topic(summarizer="openai"))
     fake_llm.reply("this is not JSON")
     fake_llm.reply("still not JSON")
-    assert not pipeline.summarize_paper(paper)
+    assert not processing.summarize_paper(paper)
     paper = Paper.objects.get()
     assert paper.state == Paper.State.FAILED and "Summary (openai)" in paper.last_error
     assert paper.next_attempt_at is not None
@@ -72,9 +72,9 @@ def test_a_failing_llm_keeps_an_offline_summary_and_shows_the_error(fake_llm):
 
 def test_unchanged_input_is_not_summarized_again():
     paper = make_paper(abstract=ABSTRACT, topic=make_topic())
-    pipeline.summarize_paper(paper)
+    processing.summarize_paper(paper)
     first = Summary.objects.get().updated_at
-    pipeline.summarize_paper(paper)
+    processing.summarize_paper(paper)
     assert Summary.objects.get().updated_at == first
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from papers import pipeline, tagging, vocabulary
+from papers import pipeline, processing, tagging, vocabulary
 from papers.demo import load_demo
 from papers.models import Paper, Summary, Tag
 from tests.arxiv_server import atom_feed, entry
@@ -199,7 +199,7 @@ def test_an_editors_merge_and_block_survive_the_next_fetch(fake_arxiv):
         ]
         outcome = pipeline.fetch_topic(topic, since=LONG_AGO)
         for paper_id in outcome.to_process:
-            pipeline.process_paper(paper_id)
+            processing.process_paper(paper_id)
         return Paper.objects.get(arxiv_id="2410.00007")
 
     paper = fetch(1)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from papers import pipeline
+from papers import processing
 from papers.markdown.importer import decode_post
 from papers.models import Figure, Paper, Summary
 from papers.public.forms import ErrorReportForm
@@ -111,7 +111,7 @@ def llm_answer(**overrides) -> dict:
 def test_llm_text_with_nul_and_bidi_controls_is_stored_clean(fake_llm):
     paper = make_paper(abstract=ABSTRACT, topic=make_topic(summarizer="openai"))
     fake_llm.reply_json(llm_answer())
-    assert pipeline.summarize_paper(paper)
+    assert processing.summarize_paper(paper)
     summary = Summary.objects.get()
     assert summary.tldr == "A memory keeps identity stable.[31m"
     assert summary.key_takeaways == ["One.", "Two.", "Three."]
@@ -126,8 +126,8 @@ def test_a_summary_that_cannot_be_stored_fails_the_paper_and_is_retried(monkeypa
     def refuse(paper, result):
         raise ValueError("the database refused the text")
 
-    monkeypatch.setattr(pipeline, "store_summary", refuse)
-    assert not pipeline.summarize_paper(paper)
+    monkeypatch.setattr(processing, "store_summary", refuse)
+    assert not processing.summarize_paper(paper)
     paper.refresh_from_db()
     assert paper.state == Paper.State.FAILED
     assert "could not be stored" in paper.last_error and "refused" in paper.last_error

@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from papers import pipeline
+from papers import pipeline, processing
 from papers.models import Paper, Subscriber, Subscription, Summary
 from papers.subscriptions import tasks as mail_tasks
 from tests.arxiv_server import Answer, atom_feed, entry
@@ -64,7 +64,7 @@ def served_paper(fake_arxiv, tmp_path):
 def run(topic) -> pipeline.FetchOutcome:
     outcome = pipeline.fetch_topic(topic, since=LONG_AGO)
     for paper_id in outcome.to_process:
-        pipeline.process_paper(paper_id)
+        processing.process_paper(paper_id)
     return outcome
 
 
@@ -108,7 +108,7 @@ def test_each_topic_has_its_summary_and_shows_it_on_page_feed_and_mail(
     }
 
     # Processing again writes nothing new: the LLM is not asked twice.
-    pipeline.process_paper(paper.pk)
+    processing.process_paper(paper.pk)
     assert len(fake_llm.requests) == 1
 
     en_page = client.get(en_digest.get_absolute_url()).content.decode()

@@ -82,7 +82,7 @@ def main() -> None:
         setup_django(folder)
         from django.conf import settings
 
-        from papers import pipeline
+        from papers import pipeline, processing
         from papers.models import Paper, Topic
         from papers.sources import pdf
         from tests.arxiv_server import Answer, FakeArxiv, atom_feed, entry
@@ -114,7 +114,7 @@ def main() -> None:
             start = time.perf_counter()
             outcome = pipeline.fetch_topic(topic, since=dt.datetime(2000, 1, 1, tzinfo=dt.UTC))
             for paper_id in outcome.to_process:
-                pipeline.process_paper(paper_id)
+                processing.process_paper(paper_id)
             end_to_end = time.perf_counter() - start
         done = Paper.objects.filter(state=Paper.State.DONE).count()
         # The seed posts are imported into the same throw-away database.

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import requests
 
+from papers.sources import pdf_affiliations
 from papers.sources import pdf_layout as layout
 from papers.sources.pdf_layout import clean_text
 
@@ -204,7 +205,7 @@ def extract_pdf(
                 page = doc[number]
                 blocks, data = layout.page_blocks(page)
                 if number == 0:
-                    affiliations = layout.affiliations(data, page.rect.height)
+                    affiliations = pdf_affiliations.affiliations(data, page.rect.height)
                 regions = []
                 if max_figures and any(layout.CAPTION_RE.match(b.lines[0]) for b in blocks):
                     for found in layout.page_figures(page, blocks):

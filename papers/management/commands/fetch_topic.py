@@ -3,7 +3,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from papers import pipeline, tasks
+from papers import pipeline, processing, tasks
 from papers.models import Paper, Topic
 
 
@@ -56,7 +56,7 @@ class Command(BaseCommand):
         for paper_id in tqdm(
             outcome.to_process, desc="process", unit=" papers", file=self.stderr, disable=None
         ):
-            paper = pipeline.process_paper(paper_id)
+            paper = processing.process_paper(paper_id)
             if paper.state == Paper.State.FAILED:
                 failed += 1
                 self.stderr.write(f"  {paper.arxiv_id}: {paper.last_error}")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from papers import pipeline
+from papers import processing
 from papers.models import Paper, split_arxiv_id
 
 
@@ -39,7 +39,7 @@ class Command(BaseCommand):
             papers = papers | Paper.objects.filter(summaries__stale=True)
         if not (arxiv_ids or topic or stale):
             raise CommandError("Name papers by arXiv id, or use --topic or --stale.")
-        report = pipeline.regenerate_summaries(papers.distinct(), discard_locks=discard_locks)
+        report = processing.regenerate_summaries(papers.distinct(), discard_locks=discard_locks)
         for line in report.lines():
             self.stdout.write(line)
         if report.failed:

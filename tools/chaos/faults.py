@@ -1,0 +1,466 @@
+"""The faults of the chaos campaign, as stages of the Campaign.
+
+A local arXiv (API, OAI-PMH, PDFs) and a local LLM misbehave in every way seen in the wild,
+workers die, and a Redis of the campaign's own (tools.chaos.own_redis) is stopped and restarted
+while pages are served.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tools.chaos import LONG_AGO, ROOT
+from tools.chaos.hostile import BIDI, IMG, SCRIPT, strings
+from tools.chaos.own_redis import OwnRedis
+
+HOLD_THE_TURN = """
+import django, time
+django.setup()
+from papers.sources.politeness import arxiv_turn
+with arxiv_turn():
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+class Faults:
+    """The campaign's fault stages (a part of tools.chaos.campaign.Campaign)."""
+
+    # ---------------------------------------------------------------- arXiv
+
+    def arxiv_faults(self) -> None:
+        from papers.models import PipelineRun
+        from tests.arxiv_server import Answer, atom_feed
+
+        def busy():
+            ids, entries = self.entries(2)
+            run = self.fetch([Answer(b"busy", status=503)] * 2 + [atom_feed(entries)]).run
+            ok, stored = self.expect_stored(ids)
+            return ok and run.status == "succeeded", f"run {run.status}, {stored}"
+
+        self.fault("arXiv 503 twice", "retried with back-off, run succeeds", busy)
+
+        def rate_limited():
+            ids, entries = self.entries(1)
+            limited = Answer(b"slow down", status=429, headers={"Retry-After": "2"})
+            run = self.fetch([limited, atom_feed(entries)]).run
+            gap = self.arxiv.times[1] - self.arxiv.times[0] if len(self.arxiv.times) > 1 else 0
+            ok, stored = self.expect_stored(ids)
+            return (
+                ok and run.status == "succeeded" and gap >= 1.9,
+                f"asked again after {gap:.1f} s, run {run.status}, {stored}",
+            )
+
+        self.fault("arXiv 429, Retry-After: 2", "next request >= 2 s later, succeeds", rate_limited)
+
+        def hang():
+            started = time.monotonic()
+            run = self.fetch([Answer(atom_feed([]).body, delay=4)]).run
+            took = time.monotonic() - started
+            return (
+                run.status == PipelineRun.State.FAILED and took < 10,
+                f"run {run.status} after {took:.1f} s: {(run.errors or [''])[0][:60]}",
+            )
+
+        self.fault("arXiv hangs", "time-out, run failed, not stuck", hang)
+
+        def refused(answer: Answer, name: str):
+            def check():
+                ids, entries = self.entries(2)
+                body = answer.body or atom_feed(entries).body
+                if name == "cut":
+                    body = body[: body.index(b"<summary>", body.index(b"<summary>") + 1) + 40]
+                run = self.fetch([Answer(body, content_type=answer.content_type)]).run
+                stored = self.expect_none(ids)
+                return (
+                    run.status == PipelineRun.State.FAILED and stored == 0,
+                    f"run {run.status}, {stored} papers stored",
+                )
+
+            return check
+
+        self.fault(
+            "arXiv malformed XML",
+            "run failed, nothing stored",
+            refused(Answer(b"<?xml version='1.0'?><feed><entry><title>x"), "malformed"),
+        )
+        self.fault(
+            "arXiv answer cut inside an entry",
+            "asked again, run failed, nothing stored",
+            refused(Answer(b""), "cut"),
+        )
+        self.fault(
+            "arXiv HTML with 200",
+            "run failed, nothing stored",
+            refused(
+                Answer(
+                    b"<html><body><h1>Rate exceeded</h1></body></html>", content_type="text/html"
+                ),
+                "html",
+            ),
+        )
+
+        def cut_then_whole():
+            ids, entries = self.entries(2)
+            whole = atom_feed(entries).body
+            cut = whole[: whole.index(b"<summary>", whole.index(b"<summary>") + 1) + 40]
+            run = self.fetch([Answer(cut), Answer(whole)]).run
+            ok, stored = self.expect_stored(ids)
+            return ok and run.status == "succeeded", f"run {run.status}, {stored}"
+
+        self.fault("arXiv cut answer, then whole", "asked again, abstracts whole", cut_then_whole)
+
+        def empty_mid_pagination():
+            ids, entries = self.entries(3)
+            answers = [
+                atom_feed(entries[:2], total=3),
+                atom_feed([], total=3, start=2),
+                atom_feed(entries[2:], total=3, start=2),
+            ]
+            run = self.fetch(answers, ARXIV_PAGE_SIZE=2).run
+            ok, stored = self.expect_stored(ids)
+            return ok and run.status == "succeeded", f"run {run.status}, {stored}"
+
+        self.fault(
+            "arXiv empty page mid-pagination", "page asked again, all stored", empty_mid_pagination
+        )
+
+        def twice():
+            from papers import pipeline
+
+            ids, entries = self.entries(2)
+            topic = self.topic()
+            self.arxiv.answers = [atom_feed(entries)]
+            first = pipeline.fetch_topic(topic, since=LONG_AGO).run
+            second = pipeline.fetch_topic(topic, since=LONG_AGO).run
+            ok, stored = self.expect_stored(ids)
+            return (
+                ok and first.new == 2 and second.new == 0 and second.updated == 0,
+                f"first run new {first.new}, second new {second.new}; {stored}",
+            )
+
+        self.fault("the same fetch twice", "second run changes nothing", twice)
+
+    # ---------------------------------------------------------------- PDFs
+
+    def pdf_path(self) -> Path:
+        """A generated paper whose figure caption is hostile."""
+        from tools import pdfgen
+
+        path = self.folder / "paper.pdf"
+        if not path.exists():
+            pdfgen.make_paper_pdf(
+                path,
+                figures=[{"kind": "bitmap", "caption": f"Figure 1: Overview {SCRIPT} {IMG}"}],
+                pages=2,
+                table=False,
+            )
+        return path
+
+    def serve_pdf(self, arxiv_id: str) -> str:
+        from tests.arxiv_server import Answer
+
+        path = f"/pdf/{arxiv_id}v1"
+        self.arxiv.files[path] = Answer(
+            self.pdf_path().read_bytes(), content_type="application/pdf"
+        )
+        return self.arxiv.url + path
+
+    def pdf_faults(self) -> None:
+        from django.test import override_settings
+
+        from papers import processing
+        from papers.models import Paper
+        from tests.arxiv_server import Answer
+        from tools import badpdfs
+
+        source = self.pdf_path()
+        body = source.read_bytes()
+
+        def paper_with(answer: Answer, **settings) -> Paper:
+            arxiv_id = self.arxiv_id()
+            path = f"/pdf/{arxiv_id}v1"
+            self.arxiv.files[path] = answer
+            paper = Paper.objects.create(
+                arxiv_id=arxiv_id,
+                title=f"PDF fault {arxiv_id}",
+                abstract="We study talking heads in great detail.",
+                authors=[{"name": "Ada Lovelace"}],
+                pdf_url=self.arxiv.url + path,
+                abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
+                published=LONG_AGO,
+                status="published",
+            )
+            self.expected_papers[arxiv_id] = paper.abstract
+            self.processed.add(paper.pk)
+            with override_settings(**settings):
+                processing.process_paper(paper.pk)
+            paper.refresh_from_db()
+            return paper
+
+        def failed(answer: Answer, word: str, **settings):
+            def check():
+                paper = paper_with(answer, **settings)
+                kept = paper.abstract.endswith("detail.") and paper.summaries.exists()
+                ok = (
+                    paper.state == Paper.State.FAILED
+                    and word in paper.last_error
+                    and paper.next_attempt_at is not None
+                    and kept
+                )
+                return ok, f"{paper.state}: {paper.last_error[:60]}; summary kept {kept}"
+
+            return check
+
+        truncated = body[: len(body) // 10]
+        encrypted_path = badpdfs.make_encrypted_pdf(source, self.folder / "encrypted.pdf")
+        self.fault(
+            "PDF truncated to 10%",
+            "paper failed with error, retried later",
+            failed(Answer(truncated, content_type="application/pdf"), "PDF"),
+        )
+        self.fault(
+            "PDF encrypted",
+            "paper failed with error, retried later",
+            failed(Answer(encrypted_path.read_bytes(), content_type="application/pdf"), "PDF"),
+        )
+        self.fault(
+            "HTML served as PDF",
+            "paper failed (not a PDF)",
+            failed(Answer(b"<html><body>" + b"x" * 200 + b"</body></html>"), "not_pdf"),
+        )
+        self.fault(
+            "PDF over the size limit",
+            "paper failed (too large)",
+            failed(
+                Answer(body, content_type="application/pdf"),
+                "too_large",
+                PDF_MAX_BYTES=len(body) // 2,
+            ),
+        )
+        self.fault(
+            "PDF download hangs",
+            "time-out, paper failed, retried later",
+            failed(Answer(body, content_type="application/pdf", delay=4), "download"),
+        )
+
+        def good():
+            paper = paper_with(Answer(body, content_type="application/pdf"))
+            return (
+                paper.state == Paper.State.DONE and paper.figures.exists(),
+                f"{paper.state}, {paper.figures.count()} figure(s)",
+            )
+
+        self.fault("a good PDF with a hostile caption", "done, caption escaped on pages", good)
+
+    # ---------------------------------------------------------------- LLM
+
+    def llm_faults(self) -> None:
+        from papers import processing
+        from papers.models import Paper, TopicPaper
+
+        topic = self.topic(summarizer="openai")
+        answer = {
+            "tldr": "A memory keeps identity stable.",
+            "key_takeaways": ["One point.", "Two points.", "Three points."],
+            "title_translation": "Memory",
+            "affiliations": [],
+            "keywords": ["talking head"],
+            "links": [],
+            "background": "b",
+            "prior_work": "p",
+            "method": "m",
+            "results": "r",
+            "method_steps": ["s"],
+            "significance": "s",
+            "assessment": "a",
+        }
+
+        def paper() -> Paper:
+            arxiv_id = self.arxiv_id()
+            made = Paper.objects.create(
+                arxiv_id=arxiv_id,
+                title=f"LLM fault {arxiv_id}",
+                abstract="We study talking heads in great detail. It works. The code is public.",
+                authors=[{"name": "Ada Lovelace"}],
+                abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
+                pdf_url=self.serve_pdf(arxiv_id),
+                published=LONG_AGO,
+                status="published",
+            )
+            TopicPaper.objects.create(topic=topic, paper=made)
+            self.expected_papers[arxiv_id] = made.abstract
+            self.processed.add(made.pk)
+            return made
+
+        def fails(script: Callable[[], None], word: str):
+            def check():
+                self.llm.script.clear()
+                script()
+                made = paper()
+                processing.process_paper(made.pk)
+                made.refresh_from_db()
+                kept = made.summaries.filter(backend="extractive").exists()
+                good = (
+                    made.state == Paper.State.FAILED
+                    and word in made.last_error
+                    and made.next_attempt_at is not None
+                    and kept
+                )
+                return good, f"{made.state}: {made.last_error[:70]}; offline summary {kept}"
+
+            return check
+
+        import json
+
+        broken = json.dumps(answer)[:-20]
+        wrong = {**answer, "key_takeaways": "not a list", "tldr": 3}
+        self.fault(
+            "LLM broken JSON",
+            "paper failed, offline summary, retried",
+            fails(lambda: [self.llm.reply(broken) for _ in range(2)], "JSON"),
+        )
+        self.fault(
+            "LLM wrong types",
+            "paper failed, offline summary, retried",
+            fails(lambda: [self.llm.reply_json(wrong) for _ in range(2)], "must be"),
+        )
+        self.fault(
+            "LLM 429",
+            "paper failed (rate limited), retried",
+            fails(
+                lambda: [self.llm.error(429, "slow", {"Retry-After": "0"}) for _ in range(3)],
+                "429",
+            ),
+        )
+        self.fault(
+            "LLM hangs",
+            "time-out, paper failed, retried",
+            fails(lambda: [self.llm.stall(4) for _ in range(3)], "did not answer"),
+        )
+        self.fault(
+            "LLM 500",
+            "paper failed, retried",
+            fails(lambda: [self.llm.error(500, "boom") for _ in range(3)], "500"),
+        )
+
+        def nul():
+            self.llm.script.clear()
+            hostile = {
+                **answer,
+                "tldr": f"A memory\x00 keeps \u202eidentity\x07 stable {SCRIPT}",
+                "key_takeaways": ["One\x00.", f"Two \u2066{IMG}.", "Three\x1b[31m."],
+                "keywords": [f"{SCRIPT}", "memory\u202e"],
+                "method": f"Method\x0c{IMG}",
+            }
+            self.llm.reply_json(hostile)
+            made = processing.process_paper(paper().pk)
+            ok = made.state == Paper.State.DONE
+            summary = made.summaries.get(language="en")
+            text = "".join(strings([getattr(summary, name) for name in answer]))
+            dirty = [c for c in text if ord(c) < 32 or c in BIDI]
+            return ok and not dirty, f"stored: {ok}, control or bidi characters left: {len(dirty)}"
+
+        self.fault("LLM text with NUL, controls, bidi", "stored clean, shown escaped", nul)
+
+    # ---------------------------------------------------------------- workers
+
+    def worker_faults(self) -> None:
+        from papers import pipeline
+        from papers.models import PipelineRun
+        from tests.arxiv_server import atom_feed
+
+        def dead_run():
+            process = subprocess.Popen(["sleep", "60"])
+            process.kill()
+            process.wait()
+            topic = self.topic()
+            left = PipelineRun.objects.create(
+                topic=topic, worker=f"{socket.gethostname()}:{process.pid}"
+            )
+            self.arxiv.answers = [atom_feed([])]
+            pipeline.fetch_topic(topic, since=LONG_AGO)
+            left.refresh_from_db()
+            return left.status == "failed", f"the dead worker's run is {left.status}"
+
+        self.fault("worker died mid-fetch", "its run closed by the next run", dead_run)
+
+    def redis_faults(self, redis: OwnRedis) -> None:
+        from django.test import override_settings
+
+        from papers.content import content_version
+        from papers.sources import politeness
+
+        def dead_turn():
+            env = {
+                **os.environ,
+                "DJANGO_SETTINGS_MODULE": "digest_site.settings",
+                "REDIS_URL": redis.url,
+                "ARXIV_LOCK_TIMEOUT_SECONDS": "2",
+                "ARXIV_DELAY_SECONDS": "0",
+            }
+            holder = subprocess.Popen(
+                [sys.executable, "-c", HOLD_THE_TURN],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                held = holder.stdout.readline().strip() == "held"
+                holder.send_signal(signal.SIGKILL)
+                holder.wait()
+                started = time.monotonic()
+                with (
+                    override_settings(REDIS_URL=redis.url, ARXIV_LOCK_TIMEOUT_SECONDS=2),
+                    politeness.arxiv_turn(),
+                ):
+                    waited = time.monotonic() - started
+            finally:
+                if holder.poll() is None:
+                    holder.kill()
+                    holder.wait()
+            return held and waited < 4, f"the next turn came after {waited:.1f} s"
+
+        self.fault("worker SIGKILLed holding the arXiv turn", "turn free within seconds", dead_turn)
+
+        def stopped():
+            cache = {
+                "default": {
+                    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "LOCATION": redis.url,
+                    "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
+                }
+            }
+            from django.core.cache import caches
+
+            from papers.models import Paper
+
+            urls = self.public_urls()
+            with override_settings(CACHES=cache, REDIS_URL=redis.url):
+                caches.close_all()
+                before = [self.get(self.client, u).status_code for u in urls]
+                redis.stop()
+                during = [self.get(self.client, u).status_code for u in urls]
+                health = self.get(self.client, "/healthz").status_code
+                paper = Paper.objects.order_by("pk").first()
+                paper.save()  # marking cached pages stale must not fail
+                redis.start()
+                caches.close_all()
+                after = [self.get(self.client, u).status_code for u in urls]
+                version = content_version()
+            codes = set(before + during + after)
+            return (
+                codes == {200} and health == 503 and version is not None,
+                f"pages {sorted(codes)}, /healthz {health} while down, cache back: "
+                f"{version is not None}",
+            )
+
+        self.fault("Redis stopped and restarted", "pages 200 uncached, healthz 503", stopped)
