@@ -186,19 +186,19 @@ def figure_png(seed: int, width: int = 640, height: int = 360) -> bytes:
     return buffer.getvalue()
 
 
-def demo_body(title: str, abstract: str) -> str:
-    """The text a demo paper's PDF would hold: its abstract, then sections the abstract lacks."""
+def demo_body(abstract: str) -> str:
+    """The text a demo paper's PDF would hold: its abstract, then sections the abstract lacks,
+    each under its heading line."""
     return "\n\n".join(
         [
-            title,
-            "Abstract. " + abstract,
-            "1 Introduction. Portrait animation from a single image and a driving signal has many "
+            "Abstract\n" + abstract,
+            "1 Introduction\nPortrait animation from a single image and a driving signal has many "
             "uses, from dubbing to telepresence.",
-            "4 Experiments. We train on public talking-face datasets and report image quality, "
+            "4 Experiments\nWe train on public talking-face datasets and report image quality, "
             "lip synchronisation and identity preservation.",
-            "4.3 Ablation study. Removing each component in turn shows that every part of the "
+            "4.3 Ablation study\nRemoving each component in turn shows that every part of the "
             "method contributes; the ablation of the motion module costs the most.",
-            "5 Conclusion. The method runs in real time on one consumer GPU.",
+            "5 Conclusion\nThe method runs in real time on one consumer GPU.",
         ]
     )
 
@@ -231,7 +231,7 @@ def load_demo() -> dict:
                 "status": Status.PUBLISHED,
                 "state": Paper.State.DONE,
                 "versions_seen": [1],
-                "full_text": demo_body(title, abstract),
+                "full_text": demo_body(abstract),
                 "page_count": 9,
             },
         )

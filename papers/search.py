@@ -242,6 +242,9 @@ def snippet(texts: Iterable[str], text: str) -> SafeString | None:
         if not found:
             continue
         start = max(0, found.start() - SNIPPET_CHARS // 3)
+        if start:  # begin at a word, not inside one
+            space = candidate.find(" ", start, found.start())
+            start = space + 1 if space >= 0 else start
         passage = candidate[start : start + SNIPPET_CHARS]
         prefix = "…" if start else ""
         suffix = "…" if start + SNIPPET_CHARS < len(candidate) else ""
