@@ -8,6 +8,7 @@ import pytest
 from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from papers.models import Digest, Figure, Paper, Status, Summary, Tag
@@ -133,12 +134,28 @@ def test_seed_bench_fills_postgres(postgres):
     assert Summary.objects.exists() and Figure.objects.exists()
     assert Digest.objects.filter(entries__isnull=False).exists()
     assert Paper.objects.filter(search_vector__isnull=True).count() == 0
+    # Every address the page bench asks for is answered, not redirected.
+    from tools.bench_pages import page_urls
+
+    for name, urls in page_urls().items():
+        assert Client().get(urls[0]).status_code == 200, (name, urls[0])
     with pytest.raises(Exception, match="--reset"):
         call_command("seed_bench", papers=10)
     call_command("seed_bench", papers=10, reset=True)
     assert Paper.objects.count() == 10
     # New rows after the seed get fresh ids.
     assert make_paper().pk > 10
+
+
+def test_the_bench_urlconf_serves_the_site_and_a_bare_view(
+    client, db, settings, tmp_path, monkeypatch
+):
+    settings.ROOT_URLCONF = "tools.bench_urls"
+    (tmp_path / "bare.bin").write_bytes(b"same bytes")
+    (tmp_path / "bare.type").write_text("text/plain")
+    monkeypatch.setenv("BENCH_BARE_FOLDER", str(tmp_path))
+    assert client.get("/bench/bare/").content == b"same bytes"
+    assert client.get("/").status_code == 200
 
 
 def test_pages_found_by_id_keep_their_order(client, db):

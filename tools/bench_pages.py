@@ -174,13 +174,19 @@ def page_urls() -> dict[str, list[str]]:
     def pick(values: list[str]) -> str:
         return values[int(rng.paretovariate(1.2) - 1) % len(values)]
 
+    def two_tags() -> str:
+        """Two different popular tags in the canonical order (any other order is a redirect)."""
+        first = pick(popular)
+        second = first
+        while second == first:
+            second = pick(popular)
+        return "tag={}&tag={}".format(*sorted([first, second]))
+
     return {
         "/": [f"/?page={1 + i % 3}" for i in range(n)],
         "/papers/": [f"/papers/?page={1 + i % 5}" for i in range(n)],
         "/papers/?page=<deep>": [f"/papers/?page={last_page - i}" for i in range(n)],
-        "/papers/?tag=a&tag=b": [
-            f"/papers/?tag={pick(popular)}&tag={pick(popular)}" for _ in range(n)
-        ],
+        "/papers/?tag=a&tag=b": [f"/papers/?{two_tags()}" for _ in range(n)],
         "/papers/?q=word": [f"/papers/?q={words[i % len(words)]}" for i in range(n)],
         "/papers/<id>/": [f"/papers/{arxiv_id}/" for arxiv_id in papers],
         "/tags/": [f"/tags/?page={1 + i % max(1, len(tags) // 300)}" for i in range(n)],

@@ -8,7 +8,9 @@ import os
 from pathlib import Path
 
 from django.http import HttpRequest, HttpResponse
-from django.urls import include, path
+from django.urls import path
+
+from digest_site import urls as site_urls
 
 
 def bare(request: HttpRequest) -> HttpResponse:
@@ -17,7 +19,5 @@ def bare(request: HttpRequest) -> HttpResponse:
     return HttpResponse((folder / "bare.bin").read_bytes(), content_type=content_type)
 
 
-urlpatterns = [
-    path("bench/bare/", bare),
-    path("", include("digest_site.urls")),
-]
+# The site's patterns are added as they are: i18n_patterns cannot be included.
+urlpatterns = [path("bench/bare/", bare), *site_urls.urlpatterns]
