@@ -1,9 +1,14 @@
 """Full-text search over papers: title, authors, abstract, summaries and the PDF's body, weighted in
 that order, best match first, with a highlighted snippet for each result.
 
-PostgreSQL keeps a weighted tsvector in `Paper.search_vector` (GIN-indexed); SQLite keeps an FTS5
-table, `paper_search`, ranked by bm25. Both are written by `index_papers()`, through
-`papers.indexing.refresh_indexes()`, which every writer of a paper's text or summaries calls.
+PostgreSQL keeps two weighted tsvectors, both GIN-indexed: `Paper.search_vector` holds every field
+and decides what matches; `Paper.head_vector` holds all but the body, a kilobyte or two, and decides
+the order. A generic word matches most of the archive, and ranking every match would read every
+paper's whole vector, so only a bounded set of candidates is ranked: the newest MAX_RESULTS papers
+matching in their head, then, when those are fewer, up to BODY_RESULTS newest matching in their body
+alone, ranked below them. SQLite keeps an FTS5 table, `paper_search`, ranked by bm25. Both are
+written by `index_papers()`, through `papers.indexing.refresh_indexes()`, which every writer of a
+paper's text or summaries calls.
 
 Chinese has no spaces between words, so each run of Chinese text is indexed as jieba's words plus
 its overlapping character pairs, and a Chinese query word must match as a run of those pairs: "说话人"
@@ -22,6 +27,7 @@ from papers.models import Paper
 
 # Candidates ranked per query: enough for any reader's paging, bounded for generic words.
 MAX_RESULTS = 1000
+BODY_RESULTS = 200  # of papers matching in the PDF's body alone, whose vectors are large
 BODY_CHARS = 200_000  # of the PDF's text indexed; the rest adds little but cost
 SQLITE_WEIGHTS = (10.0, 6.0, 4.0, 3.0, 1.0)  # title, authors, abstract, summaries, body
 POSTGRES_WEIGHTS = [
@@ -30,6 +36,14 @@ POSTGRES_WEIGHTS = [
     0.5,
     1.0,
 ]  # D (body), C (abstract, summaries), B (authors), A (title)
+# What PostgreSQL's vectors hold: (field, text search configuration, weight).
+HEAD_FIELDS = (
+    ("title", "english", "A"),
+    ("authors", "simple", "B"),
+    ("abstract", "english", "C"),
+    ("summaries", "simple", "C"),
+)
+BODY_FIELD = ("body", "english", "D")
 SNIPPET_CHARS = 240
 
 CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
@@ -94,13 +108,11 @@ def write_index(
     }
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            sources = {name: f"%({name})s" for name in texts}
             cursor.execute(
-                "UPDATE papers_paper SET search_vector ="
-                " setweight(to_tsvector('english', %(title)s), 'A')"
-                " || setweight(to_tsvector('simple', %(authors)s), 'B')"
-                " || setweight(to_tsvector('english', %(abstract)s), 'C')"
-                " || setweight(to_tsvector('simple', %(summaries)s), 'C')"
-                " || setweight(to_tsvector('english', %(body)s), 'D')"
+                "UPDATE papers_paper SET head_vector = v.head, search_vector = v.head || v.body"
+                f" FROM (SELECT {vector_sql(HEAD_FIELDS, sources)} AS head,"
+                f" {vector_sql([BODY_FIELD], sources)} AS body) AS v"
                 " WHERE id = %(id)s",
                 {**texts, "id": pk},
             )
@@ -111,6 +123,14 @@ def write_index(
                 " VALUES (%s, %s, %s, %s, %s, %s)",
                 [pk, *texts.values()],
             )
+
+
+def vector_sql(fields, sources: dict[str, str]) -> str:
+    """The SQL of a weighted tsvector of these fields, each read from the SQL in `sources`."""
+    return " || ".join(
+        f"setweight(to_tsvector('{config}', coalesce({sources[name]}, '')), '{weight}')"
+        for name, config, weight in fields
+    )
 
 
 def index_papers(paper_ids: Iterable[int]) -> None:
@@ -150,6 +170,32 @@ def _postgres_query(terms: list[list[str]]) -> str:
     return " & ".join(parts)
 
 
+# The newest matches by head, ranked on the head; then, when they are fewer than the pool, the
+# newest matching in the body alone, ranked on the whole vector and after the others. The planner
+# walks the id index for a word most papers hold and takes the GIN index for a rarer one.
+POSTGRES_RANKED = """
+WITH asked AS MATERIALIZED (
+    SELECT to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s) AS q
+), head AS MATERIALIZED (
+    SELECT id FROM papers_paper, asked
+    WHERE head_vector @@ q ORDER BY id DESC LIMIT %(pool)s
+), body AS MATERIALIZED (
+    SELECT id FROM papers_paper, asked
+    WHERE (SELECT count(*) FROM head) < %(pool)s
+        AND search_vector @@ q AND NOT coalesce(head_vector @@ q, false)
+    ORDER BY id DESC LIMIT %(body_limit)s
+)
+SELECT id, score FROM (
+    SELECT p.id, 1 AS tier, ts_rank(%(weights)s::float4[], p.head_vector, asked.q) AS score
+    FROM head JOIN papers_paper p ON p.id = head.id, asked
+    UNION ALL
+    SELECT p.id, 0, ts_rank(%(weights)s::float4[], p.search_vector, asked.q)
+    FROM body JOIN papers_paper p ON p.id = body.id, asked
+) AS found
+ORDER BY tier DESC, score DESC, id DESC LIMIT %(limit)s
+"""
+
+
 def _ranked(terms: list[list[str]], any_term: bool, limit: int) -> list[tuple[int, float]]:
     """Papers matching all (or any) of the terms, best first, with scores (higher is closer).
 
@@ -160,11 +206,14 @@ def _ranked(terms: list[list[str]], any_term: bool, limit: int) -> list[tuple[in
         if connection.vendor == "postgresql":
             query = joiner[0].join(_postgres_query([term]) for term in terms)
             cursor.execute(
-                "SELECT id, ts_rank(%(weights)s::float4[], search_vector, q) AS score"
-                " FROM papers_paper,"
-                " (SELECT to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s) AS q) AS asked"
-                " WHERE search_vector @@ q ORDER BY score DESC, id DESC LIMIT %(limit)s",
-                {"q": query, "weights": POSTGRES_WEIGHTS, "limit": limit},
+                POSTGRES_RANKED,
+                {
+                    "q": query,
+                    "weights": POSTGRES_WEIGHTS,
+                    "limit": limit,
+                    "pool": MAX_RESULTS,
+                    "body_limit": BODY_RESULTS,
+                },
             )
         else:
             weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)

@@ -37,7 +37,13 @@ MAX_TAG_FILTERS = 5
 
 
 # Paper columns no public list shows; some are large (the PDF's text).
-HEAVY_PAPER_FIELDS = ("full_text", "first_page_text", "search_vector", "title_raw")
+HEAVY_PAPER_FIELDS = (
+    "full_text",
+    "first_page_text",
+    "search_vector",
+    "head_vector",
+    "title_raw",
+)
 # Tag counts are computed once per content version and shared by every page until the next change.
 TAG_COUNTS_SECONDS = 24 * 60 * 60
 

@@ -50,6 +50,31 @@ def test_title_outranks_abstract_outranks_body():
     assert found("gaussians") == [in_title, in_abstract, in_body]
 
 
+def test_words_split_between_head_and_body_still_match():
+    paper = make_paper(title="Gaussian heads", abstract="Plain words.", full_text="An ablation.")
+    other = make_paper(title="Gaussian bodies", abstract="Plain words.", full_text="No study.")
+    index_papers([paper.pk, other.pk])
+    assert found("gaussian ablation") == [paper]
+
+
+def test_a_generic_word_ranks_the_newest_head_matches_then_body_matches(postgres, monkeypatch):
+    """Ranking is bounded: only the newest MAX_RESULTS head matches are ranked, best first, and the
+    papers holding the word in their body alone follow them while the pool has room."""
+    from papers import search
+
+    monkeypatch.setattr(search, "MAX_RESULTS", 3)
+    old_in_title = make_paper(title="Avatars avatars", abstract="About avatars.")
+    in_body = make_paper(title="Plain one", abstract="Plain words.", full_text="Avatars inside.")
+    in_abstract = [make_paper(title=f"Paper {n}", abstract="Avatars here.") for n in range(2)]
+    best_new = make_paper(title="Avatars", abstract="Avatars and avatars.")
+    index_papers([p.pk for p in [old_in_title, in_body, *in_abstract, best_new]])
+
+    # The three newest head matches, best first; the older title match is outside the pool.
+    assert found("avatars") == [best_new, *reversed(in_abstract)]
+    monkeypatch.setattr(search, "MAX_RESULTS", 10)
+    assert found("avatars") == [old_in_title, best_new, *reversed(in_abstract), in_body]
+
+
 def test_english_words_are_stemmed_and_every_word_must_match():
     paper = make_paper(title="Rendering heads", abstract="Rendered quickly with splats.")
     index_papers([paper.pk])

@@ -55,9 +55,12 @@ class Paper(models.Model):
         default=list, blank=True, help_text=_('Ordered list of {"name": ..., "affiliation": ...}')
     )
     authors_text = models.TextField(blank=True, editable=False)
-    # PostgreSQL full-text search over title, authors, abstract and summaries (GIN-indexed there;
-    # unused on SQLite). Kept current by papers.indexing.refresh_indexes().
+    # PostgreSQL full-text search (GIN-indexed there; unused on SQLite), kept current by
+    # papers.indexing.refresh_indexes(): `search_vector` holds every field, the PDF's body
+    # included, for matching; `head_vector` only title, authors, abstract and summaries, small
+    # enough to rank many matches fast (see papers.search).
     search_vector = SearchVectorField(null=True, editable=False)
+    head_vector = SearchVectorField(null=True, editable=False)
     abstract = models.TextField(blank=True)
     comment = models.TextField(blank=True)
     journal_ref = models.TextField(blank=True)
@@ -126,7 +129,13 @@ class Paper(models.Model):
 
     objects = PaperQuerySet.as_manager()
     history = HistoricalRecords(
-        excluded_fields=["full_text", "first_page_text", "authors_text", "search_vector"]
+        excluded_fields=[
+            "full_text",
+            "first_page_text",
+            "authors_text",
+            "search_vector",
+            "head_vector",
+        ]
     )
 
     class Meta:

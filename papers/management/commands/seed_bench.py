@@ -103,6 +103,28 @@ class Text:
         return " ".join(self.rng.choices(self.pool, k=count))
 
 
+class BodyText(Text):
+    """A PDF's body: the abstracts' words mixed with a long tail of rarer ones (symbols, names,
+    terms of the field), so that a body's search vector is as varied as a real paper's."""
+
+    RARE_WORDS = 20_000
+
+    def __init__(self, rng: random.Random) -> None:
+        syllables = [c + v for c in "bcdfghklmnprstvz" for v in "aeiou"]
+        self.rare = [
+            "".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(self.RARE_WORDS)
+        ]
+        self.rare_weights = zipf_weights(len(self.rare), 1.0)
+        super().__init__(rng)
+
+    def words(self, count: int) -> str:
+        common = self.rng.choices(WORDS, cum_weights=self.weights, k=count)
+        rare = self.rng.choices(self.rare, cum_weights=self.rare_weights, k=count)
+        return " ".join(
+            r if self.rng.random() < 0.4 else c for c, r in zip(common, rare, strict=True)
+        )
+
+
 def column_defaults(table: str, columns: list[str]) -> tuple[list[str], list]:
     """The NOT NULL columns of `table` that `columns` leaves out, with their model defaults:
     COPY fills no Django default, and the models gain fields the generator need not know."""
@@ -127,7 +149,7 @@ class Command(BaseCommand):
         parser.add_argument("--tags", type=int, default=0, help="default: papers / 20, >= 50")
         parser.add_argument("--tags-per-paper", type=int, default=10)
         parser.add_argument("--days", type=int, default=730, help="how many days the papers cover")
-        parser.add_argument("--full-text-chars", type=int, default=3000)
+        parser.add_argument("--full-text-chars", type=int, default=8000)
         parser.add_argument("--seed", type=int, default=1)
         parser.add_argument(
             "--reset", action="store_true", help="empty the papers' tables first (bench databases)"
@@ -175,46 +197,39 @@ class Command(BaseCommand):
             topic.delete()
 
     def search_vectors(self) -> None:
-        """What Paper.update_search_vector() computes, for every paper in one statement.
+        """What papers.search.write_index() writes, for every paper in two statements (without
+        jieba's segmentation: the seeded text is English).
 
-        The GIN index is dropped meanwhile and built again after: much faster than updating it
-        row by row.
+        The GIN indexes are dropped meanwhile and built again after: much faster than updating
+        them row by row.
         """
+        from papers.search import BODY_CHARS, BODY_FIELD, HEAD_FIELDS, vector_sql
+
+        head = vector_sql(
+            HEAD_FIELDS,
+            {
+                "title": "p.title",
+                "authors": "p.authors_text",
+                "abstract": "p.abstract",
+                "summaries": (
+                    "(SELECT string_agg(concat_ws(' ', tldr, title_translation, background,"
+                    " method, results, (SELECT string_agg(k, ' ')"
+                    " FROM jsonb_array_elements_text(keywords) k)), ' ')"
+                    " FROM papers_summary s WHERE s.paper_id = p.id)"
+                ),
+            },
+        )
+        body = vector_sql([BODY_FIELD], {"body": f"left(full_text, {BODY_CHARS})"})
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'papers_paper' "
-                "AND indexdef ILIKE '%%USING gin%%(search_vector)%%'"
+                "AND indexdef ILIKE '%%USING gin%%'"
             )
             indexes = cursor.fetchall()
             for name, _definition in indexes:
                 cursor.execute(f'DROP INDEX "{name}"')
-            cursor.execute(
-                """
-                UPDATE papers_paper p SET search_vector =
-                    setweight(to_tsvector('english', p.title), 'A')
-                    || setweight(to_tsvector('simple', p.authors_text), 'A')
-                    || setweight(to_tsvector('english', p.abstract), 'B')
-                    || setweight(to_tsvector('simple', coalesce(s.text, '')), 'C')
-                FROM (
-                    SELECT paper_id, string_agg(
-                        tldr || ' ' || title_translation || ' ' || (
-                            SELECT coalesce(string_agg(k, ' '), '')
-                            FROM jsonb_array_elements_text(keywords) k
-                        ), ' ') AS text
-                    FROM papers_summary GROUP BY paper_id
-                ) s
-                WHERE s.paper_id = p.id
-                """
-            )
-            cursor.execute(
-                """
-                UPDATE papers_paper SET search_vector =
-                    setweight(to_tsvector('english', title), 'A')
-                    || setweight(to_tsvector('simple', authors_text), 'A')
-                    || setweight(to_tsvector('english', abstract), 'B')
-                WHERE search_vector IS NULL
-                """
-            )
+            cursor.execute(f"UPDATE papers_paper p SET head_vector = {head}")
+            cursor.execute(f"UPDATE papers_paper SET search_vector = head_vector || {body}")
             for _name, definition in indexes:
                 cursor.execute(definition)
 
@@ -229,6 +244,7 @@ class Seeder:
         self.stdout = stdout
         self.rng = random.Random(options["seed"])
         self.text = Text(self.rng)
+        self.body = BodyText(self.rng)
         self.papers = options["papers"]
         self.now = dt.datetime.now(dt.UTC).replace(microsecond=0)
         self.counts: dict[str, int] = {}
@@ -332,7 +348,7 @@ class Seeder:
             "affiliations", "status", "published_at", "state", "last_error", "attempts",
             "created_at", "updated_at",
         ]  # fmt: skip
-        text, rng = self.text, self.rng
+        text, body, rng = self.text, self.body, self.rng
         full_chars = self.options["full_text_chars"]
 
         def rows():
@@ -346,7 +362,7 @@ class Seeder:
                 ]
                 categories = rng.sample(CATEGORIES[:10], rng.randint(1, 3))
                 abstract = text.sentences(rng.randint(6, 10))
-                full_text = (abstract + " " + text.sentences(full_chars // 100 + 1))[:full_chars]
+                full_text = (abstract + " " + body.sentences(full_chars // 100 + 1))[:full_chars]
                 title = text.words(rng.randint(6, 12)).title()
                 arxiv_id = paper["arxiv_id"]
                 published = paper["published"]
