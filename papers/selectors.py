@@ -25,6 +25,7 @@ from papers.models import (
     Paper,
     RelatedPaper,
     Status,
+    Summary,
     Tag,
     Topic,
     split_arxiv_id,
@@ -52,13 +53,18 @@ def visible_figures() -> Prefetch:
     return Prefetch("figures", queryset=Figure.objects.filter(hidden=False).order_by("order", "id"))
 
 
+# What list items, feed items and search snippets read of a summary; the rest stays behind.
+LISTING_SUMMARY_FIELDS = ("id", "paper_id", "language", "tldr", "key_takeaways", "method")
+
+
 def papers_for_listing() -> QuerySet:
     """Published papers, newest first, with what a list item shows."""
+    summaries = Summary.objects.only(*LISTING_SUMMARY_FIELDS)
     return (
         Paper.objects.published()
         .newest_first()
         .defer(*HEAVY_PAPER_FIELDS)
-        .prefetch_related("tags", "summaries")
+        .prefetch_related("tags", Prefetch("summaries", queryset=summaries))
     )
 
 
