@@ -19,14 +19,15 @@ import html
 import re
 from collections.abc import Iterable
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import connection
-from django.db.models import Case, IntegerField, QuerySet, When
+from django.db.models import Case, F, Func, IntegerField, QuerySet, Value, When
 from django.utils.safestring import SafeString, mark_safe
 
 from papers.models import Paper
 
-# Candidates ranked per query: enough for any reader's paging, bounded for generic words.
-MAX_RESULTS = 1000
+# Candidates ranked per query: 25 pages of results, bounded for generic words.
+MAX_RESULTS = 500
 BODY_RESULTS = 200  # of papers matching in the PDF's body alone, whose vectors are large
 BODY_CHARS = 200_000  # of the PDF's text indexed; the rest adds little but cost
 SQLITE_WEIGHTS = (10.0, 6.0, 4.0, 3.0, 1.0)  # title, authors, abstract, summaries, body
@@ -171,26 +172,25 @@ def _postgres_query(terms: list[list[str]]) -> str:
 
 
 # The newest matches by head, ranked on the head; then, when they are fewer than the pool, the
-# newest matching in the body alone, ranked on the whole vector and after the others. The planner
-# walks the id index for a word most papers hold and takes the GIN index for a rarer one.
-POSTGRES_RANKED = """
-WITH asked AS MATERIALIZED (
-    SELECT to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s) AS q
-), head AS MATERIALIZED (
-    SELECT id FROM papers_paper, asked
-    WHERE head_vector @@ q ORDER BY id DESC LIMIT %(pool)s
+# newest matching in the body alone, ranked on the whole vector and after the others. The query
+# is written out where it is used, not computed once: the planner then sees the words, and walks
+# the id index for a word most papers hold and takes the GIN index for a rarer one.
+ASKED = "(to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s))"
+POSTGRES_RANKED = f"""
+WITH head AS MATERIALIZED (
+    SELECT id FROM papers_paper WHERE head_vector @@ {ASKED} ORDER BY id DESC LIMIT %(pool)s
 ), body AS MATERIALIZED (
-    SELECT id FROM papers_paper, asked
+    SELECT id FROM papers_paper
     WHERE (SELECT count(*) FROM head) < %(pool)s
-        AND search_vector @@ q AND NOT coalesce(head_vector @@ q, false)
+        AND search_vector @@ {ASKED} AND NOT coalesce(head_vector @@ {ASKED}, false)
     ORDER BY id DESC LIMIT %(body_limit)s
 )
 SELECT id, score FROM (
-    SELECT p.id, 1 AS tier, ts_rank(%(weights)s::float4[], p.head_vector, asked.q) AS score
-    FROM head JOIN papers_paper p ON p.id = head.id, asked
+    SELECT p.id, 1 AS tier, ts_rank(%(weights)s::float4[], p.head_vector, {ASKED}) AS score
+    FROM head JOIN papers_paper p ON p.id = head.id
     UNION ALL
-    SELECT p.id, 0, ts_rank(%(weights)s::float4[], p.search_vector, asked.q)
-    FROM body JOIN papers_paper p ON p.id = body.id, asked
+    SELECT p.id, 0, ts_rank(%(weights)s::float4[], p.search_vector, {ASKED})
+    FROM body JOIN papers_paper p ON p.id = body.id
 ) AS found
 ORDER BY tier DESC, score DESC, id DESC LIMIT %(limit)s
 """
@@ -243,8 +243,15 @@ def search(queryset: QuerySet, text: str) -> QuerySet:
     ids = ranked_ids(text)
     if not ids:
         return queryset.none()
-    order = Case(*[When(pk=pk, then=i) for i, pk in enumerate(ids)], output_field=IntegerField())
-    return queryset.filter(pk__in=ids).order_by(order)
+    return queryset.filter(pk__in=ids).order_by(_in_order(ids))
+
+
+def _in_order(ids: list[int]):
+    """An ordering that puts rows in the order of `ids`."""
+    if connection.vendor == "postgresql":
+        array = Value(ids, output_field=ArrayField(IntegerField()))
+        return Func(array, F("pk"), function="array_position", output_field=IntegerField())
+    return Case(*[When(pk=pk, then=i) for i, pk in enumerate(ids)], output_field=IntegerField())
 
 
 # Snippets
