@@ -176,13 +176,17 @@ def _postgres_query(terms: list[list[str]]) -> str:
 # is written out where it is used, not computed once: the planner then sees the words, and walks
 # the id index for a word most papers hold and takes the GIN index for a rarer one.
 ASKED = "(to_tsquery('english', %(q)s) || to_tsquery('simple', %(q)s))"
-POSTGRES_RANKED = f"""
+
+
+def _postgres_ranked(allowed: str) -> str:
+    return f"""
 WITH head AS MATERIALIZED (
-    SELECT id FROM papers_paper WHERE head_vector @@ {ASKED} ORDER BY id DESC LIMIT %(pool)s
+    SELECT id FROM papers_paper WHERE head_vector @@ {ASKED}{allowed}
+    ORDER BY id DESC LIMIT %(pool)s
 ), body AS MATERIALIZED (
     SELECT id FROM papers_paper
     WHERE (SELECT count(*) FROM head) < %(pool)s
-        AND search_vector @@ {ASKED} AND NOT coalesce(head_vector @@ {ASKED}, false)
+        AND search_vector @@ {ASKED} AND NOT coalesce(head_vector @@ {ASKED}, false){allowed}
     ORDER BY id DESC LIMIT %(body_limit)s
 )
 SELECT id, score FROM (
@@ -196,40 +200,63 @@ ORDER BY tier DESC, score DESC, id DESC LIMIT %(limit)s
 """
 
 
-def _ranked(terms: list[list[str]], any_term: bool, limit: int) -> list[tuple[int, float]]:
-    """Papers matching all (or any) of the terms, best first, with scores (higher is closer).
+def _allowed(within: QuerySet | None, column: str) -> tuple[str, dict]:
+    """` AND <column> IN (<the ids of within>)`, with its parameters named for the outer query."""
+    if within is None:
+        return "", {}
+    sql, values = within.order_by().values("pk").query.sql_with_params()
+    params = {f"within{i}": value for i, value in enumerate(values)}
+    names = iter(params)
+    sql = re.sub(r"(?<!%)%s", lambda _match: f"%({next(names)})s", sql)
+    return f" AND {column} IN ({sql})", params
+
+
+def _ranked(
+    terms: list[list[str]], any_term: bool, limit: int, within: QuerySet | None = None
+) -> list[tuple[int, float]]:
+    """Papers matching all (or any) of the terms, best first, with scores (higher is closer);
+    only papers of `within` when it is given, so that a search inside a tag or a topic ranks
+    that tag's or topic's papers.
 
     PostgreSQL matches stemmed English words or plain words; SQLite's table is stemmed already.
     """
     joiner = (" | ", " OR ") if any_term else (" & ", " ")
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            allowed, params = _allowed(within, "id")
             query = joiner[0].join(_postgres_query([term]) for term in terms)
             cursor.execute(
-                POSTGRES_RANKED,
+                _postgres_ranked(allowed),
                 {
                     "q": query,
                     "weights": POSTGRES_WEIGHTS,
                     "limit": limit,
                     "pool": MAX_RESULTS,
                     "body_limit": BODY_RESULTS,
+                    **params,
                 },
             )
         else:
+            allowed, params = _allowed(within, "rowid")
             weights = ", ".join(str(w) for w in SQLITE_WEIGHTS)
             cursor.execute(
                 f"SELECT rowid, -bm25(paper_search, {weights}) AS score FROM paper_search"
-                f" WHERE paper_search MATCH %s ORDER BY bm25(paper_search, {weights}), rowid DESC"
-                f" LIMIT %s",
-                [joiner[1].join(_sqlite_match([term]) for term in terms), limit],
+                f" WHERE paper_search MATCH %(match)s{allowed}"
+                f" ORDER BY bm25(paper_search, {weights}), rowid DESC LIMIT %(limit)s",
+                {
+                    "match": joiner[1].join(_sqlite_match([term]) for term in terms),
+                    "limit": limit,
+                    **params,
+                },
             )
         return [(row[0], float(row[1])) for row in cursor.fetchall()]
 
 
-def ranked_ids(text: str) -> list[int]:
-    """The ids of papers matching every word of `text`, best first, at most MAX_RESULTS."""
+def ranked_ids(text: str, within: QuerySet | None = None) -> list[int]:
+    """The ids of papers (of `within`, if given) matching every word of `text`, best first, at
+    most MAX_RESULTS."""
     terms = query_terms(text)
-    return [pk for pk, _ in _ranked(terms, False, MAX_RESULTS)] if terms else []
+    return [pk for pk, _ in _ranked(terms, False, MAX_RESULTS, within)] if terms else []
 
 
 def ranked_by_any_word(words: list[str], limit: int = 30) -> list[tuple[int, float]]:
@@ -240,7 +267,7 @@ def ranked_by_any_word(words: list[str], limit: int = 30) -> list[tuple[int, flo
 
 def search(queryset: QuerySet, text: str) -> QuerySet:
     """`queryset` narrowed to the papers matching `text`, best match first."""
-    ids = ranked_ids(text)
+    ids = ranked_ids(text, within=queryset)
     if not ids:
         return queryset.none()
     return queryset.filter(pk__in=ids).order_by(_in_order(ids))

@@ -75,6 +75,19 @@ def test_a_generic_word_ranks_the_newest_head_matches_then_body_matches(postgres
     assert found("avatars") == [old_in_title, best_new, *reversed(in_abstract), in_body]
 
 
+def test_a_search_inside_a_tag_ranks_that_tags_papers(client, monkeypatch):
+    """The bounded pool is drawn from the papers of the filter, not from the whole archive."""
+    from papers import search
+
+    monkeypatch.setattr(search, "MAX_RESULTS", 2)
+    old = make_paper(title="Avatars of old", abstract="Plain.", tags=["nerf"])
+    newer = [make_paper(title=f"Avatars {n}", abstract="Plain.") for n in range(3)]
+    index_papers([old.pk, *(p.pk for p in newer)])
+    page = client.get("/papers/?tag=nerf&q=avatars").content.decode()
+    assert "Avatars of old" in page and "Avatars 2" not in page
+    assert found("avatars") == [newer[2], newer[1]]
+
+
 def test_english_words_are_stemmed_and_every_word_must_match():
     paper = make_paper(title="Rendering heads", abstract="Rendered quickly with splats.")
     index_papers([paper.pk])
