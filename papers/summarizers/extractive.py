@@ -149,6 +149,9 @@ def cosine(a: dict[str, float], b: dict[str, float]) -> float:
     return sum(v * b.get(w, 0.0) for w, v in a.items())
 
 
+CONVERGED = 1e-6  # of the mean score: past this, further iterations change no order
+
+
 def textrank(sentences: list[Sentence], damping: float = 0.85, iterations: int = 50) -> list[float]:
     """PageRank over the graph of sentences, edges weighted by their cosine similarity."""
     n = len(sentences)
@@ -167,15 +170,19 @@ def textrank(sentences: list[Sentence], damping: float = 0.85, iterations: int =
                 edges[i][j] = weight
                 edges[j][i] = weight
     out_weight = [sum(e.values()) for e in edges]
+    # Each edge's share of its source's weight, computed once rather than in every iteration.
+    incoming = [[(j, w / out_weight[j]) for j, w in edges[i].items()] for i in range(n)]
     scores = [1.0 / n] * n
+    base = (1 - damping) / n
     for _ in range(iterations):
-        new = []
-        for i in range(n):
-            incoming = sum(w * scores[j] / out_weight[j] for j, w in edges[i].items())
-            new.append((1 - damping) / n + damping * incoming)
+        new = [base + damping * sum(w * scores[j] for j, w in sources) for sources in incoming]
         # Sentences without any neighbour leak their rank: spread it evenly, keep the sum at 1.
-        leak = 1.0 - sum(new)
-        scores = [s + leak / n for s in new]
+        leak = (1.0 - sum(new)) / n
+        new = [s + leak for s in new]
+        settled = max(abs(a - b) for a, b in zip(new, scores, strict=True)) < CONVERGED / n
+        scores = new
+        if settled:
+            break
     return scores
 
 
