@@ -14,6 +14,8 @@ import math
 import re
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from . import roles
 from .base import MAX_TAKEAWAYS, MIN_TAKEAWAYS, SummaryInput, validate_fields
 from .text import (
@@ -169,21 +171,23 @@ def textrank(sentences: list[Sentence], damping: float = 0.85, iterations: int =
             if weight > 0.01:
                 edges[i][j] = weight
                 edges[j][i] = weight
-    out_weight = [sum(e.values()) for e in edges]
-    # Each edge's share of its source's weight, computed once rather than in every iteration.
-    incoming = [[(j, w / out_weight[j]) for j, w in edges[i].items()] for i in range(n)]
-    scores = [1.0 / n] * n
-    base = (1 - damping) / n
+    weights = np.zeros((n, n))
+    for i, row in enumerate(edges):
+        for j, weight in row.items():
+            weights[i, j] = weight
+    # Column j divided by sentence j's total weight: the share of its rank each neighbour gets.
+    out_weight = weights.sum(axis=0)
+    shares = np.divide(weights, out_weight, out=np.zeros_like(weights), where=out_weight > 0)
+    scores = np.full(n, 1.0 / n)
     for _ in range(iterations):
-        new = [base + damping * sum(w * scores[j] for j, w in sources) for sources in incoming]
+        new = (1 - damping) / n + damping * (shares @ scores)
         # Sentences without any neighbour leak their rank: spread it evenly, keep the sum at 1.
-        leak = (1.0 - sum(new)) / n
-        new = [s + leak for s in new]
-        settled = max(abs(a - b) for a, b in zip(new, scores, strict=True)) < CONVERGED / n
+        new += (1.0 - new.sum()) / n
+        settled = float(np.abs(new - scores).max()) < CONVERGED / n
         scores = new
         if settled:
             break
-    return scores
+    return scores.tolist()
 
 
 def cue_bonus(text: str) -> float:
