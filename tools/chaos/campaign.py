@@ -193,7 +193,7 @@ class Campaign(Faults, HostileInput):
     def final_checks(self) -> None:
         from django.db.models import Count
 
-        from papers.models import DigestEntry, Paper, PipelineRun, Summary, TopicPaper
+        from papers.models import DigestEntry, MailSend, Paper, PipelineRun, Summary, TopicPaper
 
         papers = {p.arxiv_id: p for p in Paper.objects.filter(arxiv_id__in=self.expected_papers)}
         for arxiv_id, abstract in self.expected_papers.items():
@@ -211,6 +211,8 @@ class Campaign(Faults, HostileInput):
             self.tally.duplicated += [f"{model.__name__} {dict(row)}" for row in twice]
         for run in PipelineRun.objects.filter(status=PipelineRun.State.RUNNING):
             self.tally.stuck.append(f"run {run.pk} of {run.topic} still running")
+        for send in MailSend.objects.filter(state=MailSend.State.SENDING):
+            self.tally.stuck.append(f"mail {send.pk} still sending")
         for paper in Paper.objects.filter(pk__in=self.processed):
             waiting = (
                 paper.state == Paper.State.FAILED and paper.last_error and paper.next_attempt_at
@@ -225,6 +227,7 @@ class Campaign(Faults, HostileInput):
                 self.arxiv_faults,
                 self.pdf_faults,
                 self.llm_faults,
+                self.mail_faults,
                 self.worker_faults,
                 self.hostile_data,
                 self.check_pages,
