@@ -19,9 +19,10 @@ from tools.chaos.faults import Faults
 from tools.chaos.hostile import BIDI, MARKERS, HostileInput
 from tools.chaos.own_redis import OwnRedis
 from tools.chaos.report import Outcome, Tally
+from tools.chaos.workers import RealProcessFaults
 
 
-class Campaign(Faults, HostileInput):
+class Campaign(Faults, RealProcessFaults, HostileInput):
     def __init__(self, *, quick: bool, folder: Path, out=sys.stdout) -> None:
         from django.test import Client
 
@@ -235,15 +236,29 @@ class Campaign(Faults, HostileInput):
             ):
                 self.stage(stage)
             if self.quick:
-                print("Quick form: Redis faults not run (see the tests)", file=self.out)
+                print(
+                    "Quick form: Redis, real-worker and PostgreSQL faults not run (see the tests)",
+                    file=self.out,
+                )
             elif shutil.which("redis-server"):
                 try:
                     redis.start()
-                    self.stage(lambda: self.redis_faults(redis))
+
+                    def with_redis() -> None:
+                        self.redis_faults(redis)
+
+                    def with_real_processes() -> None:
+                        self.real_process_faults(redis)
+
+                    self.stage(with_redis)
+                    self.stage(with_real_processes)
                 finally:
                     redis.stop()
             else:
-                print("redis-server is not installed: Redis faults not run", file=self.out)
+                print(
+                    "redis-server is not installed: Redis, real-worker and PostgreSQL faults not run",
+                    file=self.out,
+                )
             self.final_checks()
         return self.tally
 

@@ -21,6 +21,23 @@ from tools.chaos import LONG_AGO, ROOT
 from tools.chaos.hostile import BIDI, IMG, SCRIPT, strings
 from tools.chaos.own_redis import OwnRedis
 
+# A good answer of the LLM, in the fields of a summary.
+LLM_ANSWER = {
+    "tldr": "A memory keeps identity stable.",
+    "key_takeaways": ["One point.", "Two points.", "Three points."],
+    "title_translation": "Memory",
+    "affiliations": [],
+    "keywords": ["talking head"],
+    "links": [],
+    "background": "b",
+    "prior_work": "p",
+    "method": "m",
+    "results": "r",
+    "method_steps": ["s"],
+    "significance": "s",
+    "assessment": "a",
+}
+
 # What processing a paper whose picture is a decompression bomb may cost at most (drawing the
 # picture would take minutes and gigabytes).
 BOMB_SECONDS = 10
@@ -300,21 +317,7 @@ class Faults:
         from papers.models import Paper, TopicPaper
 
         topic = self.topic(summarizer="openai")
-        answer = {
-            "tldr": "A memory keeps identity stable.",
-            "key_takeaways": ["One point.", "Two points.", "Three points."],
-            "title_translation": "Memory",
-            "affiliations": [],
-            "keywords": ["talking head"],
-            "links": [],
-            "background": "b",
-            "prior_work": "p",
-            "method": "m",
-            "results": "r",
-            "method_steps": ["s"],
-            "significance": "s",
-            "assessment": "a",
-        }
+        answer = LLM_ANSWER
 
         def paper() -> Paper:
             arxiv_id = self.arxiv_id()
