@@ -93,10 +93,13 @@ class RealProcessFaults:
 
         saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager")}
         app.conf.update(broker_url=url, task_always_eager=False)
+        # Connections made to the broker named before are dropped, as in a forked process.
+        app._after_fork()
         try:
             yield
         finally:
             app.conf.update(saved)
+            app._after_fork()
 
     def process_env(self, postgres: OwnPostgres, redis: OwnRedis) -> dict[str, str]:
         return {
