@@ -8,6 +8,9 @@ from papers.public import views as paper_views
 from papers.public.caching import cached_page
 from papers.public.sitemaps import SITEMAPS
 
+# 503 while the database cannot be reached, 500 otherwise.
+handler500 = "digest_site.errors.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path(

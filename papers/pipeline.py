@@ -21,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from papers import announcements, indexing, tagging
+from papers.database import DATABASE_ERRORS, when_reachable
 from papers.models import (
     Announcement,
     Digest,
@@ -141,80 +142,104 @@ def fetch_topic(
     run = PipelineRun.objects.create(
         topic=topic, since=since, started_at=started, worker=this_worker()
     )
-    run.announced_on = announcements.announcement_date(started)
-    outcome = FetchOutcome(run=run)
-    newest: dt.datetime | None = None
-    placed: dict[dt.date, list[tuple[Paper, str]]] = {}
-    quiet = quiet_days(run.announced_on - BACKFILL_AGE, run.announced_on)
+    _RUNNING.add(run.pk)
     try:
-        for data in arxiv_api.search_results(topic, since, max_results or topic.max_results):
-            run.returned += 1
-            newest = max(newest or data.updated, data.updated)
-            if data.excluded_by:
-                run.excluded.append({"arxiv_id": data.arxiv_id, "rule": data.excluded_by})
-                continue
-            run.found += 1
-            run.paper_ids.append(data.arxiv_id)
-            try:
-                paper, change, joined = store_paper(topic, data)
-            except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the batch
-                logger.exception("Could not store %s", data.arxiv_id)
-                run.failed += 1
-                run.errors.append(f"{data.arxiv_id}: {exc}")
-                continue
-            if change == "new":
-                run.new += 1
-            elif change == "updated":
-                run.updated += 1
-            if (
-                change in ("new", "updated")
-                or paper.state != Paper.State.DONE
-                or (joined and not paper.summaries.filter(language=topic.language).exists())
-            ):
-                outcome.to_process.append(paper.pk)
-            if joined:
-                date = digest_date(data.updated, run, quiet)
-                placed.setdefault(date, []).append((paper, entry_kind(topic, data)))
-            if progress:
-                progress(data.arxiv_id, change)
-        # The newest paper in the topic's categories tells "no announcement" from "no match".
+        run.announced_on = announcements.announcement_date(started)
+        outcome = FetchOutcome(run=run)
+        newest: dt.datetime | None = None
+        placed: dict[dt.date, list[tuple[Paper, str, list[str]]]] = {}
+        quiet = quiet_days(run.announced_on - BACKFILL_AGE, run.announced_on)
+        database_lost: Exception | None = None
         try:
-            probe = arxiv_api.newest_submission(topic)
+            for data in arxiv_api.search_results(topic, since, max_results or topic.max_results):
+                run.returned += 1
+                newest = max(newest or data.updated, data.updated)
+                if data.excluded_by:
+                    run.excluded.append({"arxiv_id": data.arxiv_id, "rule": data.excluded_by})
+                    continue
+                run.found += 1
+                run.paper_ids.append(data.arxiv_id)
+                try:
+                    paper, change, joined = store_paper(topic, data)
+                except DATABASE_ERRORS:
+                    raise  # not this entry's fault: the whole run stops
+                except Exception as exc:  # noqa: BLE001 - one bad entry must not stop the batch
+                    logger.exception("Could not store %s", data.arxiv_id)
+                    run.failed += 1
+                    run.errors.append(f"{data.arxiv_id}: {exc}")
+                    continue
+                if change == "new":
+                    run.new += 1
+                elif change == "updated":
+                    run.updated += 1
+                if (
+                    change in ("new", "updated")
+                    or paper.state != Paper.State.DONE
+                    or (joined and not paper.summaries.filter(language=topic.language).exists())
+                ):
+                    outcome.to_process.append(paper.pk)
+                if joined:
+                    date = digest_date(data.updated, run, quiet)
+                    placed.setdefault(date, []).append(
+                        (paper, entry_kind(topic, data), data.matched_terms)
+                    )
+                if progress:
+                    progress(data.arxiv_id, change)
+            # The newest paper in the topic's categories tells "no announcement" from "no match".
+            try:
+                probe = arxiv_api.newest_submission(topic)
+            except arxiv_api.ArxivUnavailable as exc:
+                logger.warning("Could not ask arXiv what it announced: %s", exc)
+            else:
+                newest = max(filter(None, [newest, probe]), default=None)
         except arxiv_api.ArxivUnavailable as exc:
-            logger.warning("Could not ask arXiv what it announced: %s", exc)
+            run.status = PipelineRun.State.FAILED
+            run.errors.append(f"arXiv: {exc}")
+        except DATABASE_ERRORS as exc:
+            database_lost = exc
+        except Exception as exc:  # noqa: BLE001 - e.g. Redis down: the run must not stay "running"
+            logger.exception("The run of %s failed", topic.slug)
+            run.status = PipelineRun.State.FAILED
+            run.errors.append(f"{type(exc).__name__}: {clean_text(str(exc))}")
         else:
-            newest = max(filter(None, [newest, probe]), default=None)
-    except arxiv_api.ArxivUnavailable as exc:
-        run.status = PipelineRun.State.FAILED
-        run.errors.append(f"arXiv: {exc}")
-    except Exception as exc:  # noqa: BLE001 - e.g. Redis down: the run must not stay "running"
-        logger.exception("The run of %s failed", topic.slug)
-        run.status = PipelineRun.State.FAILED
-        run.errors.append(f"{type(exc).__name__}: {clean_text(str(exc))}")
-    else:
-        run.status = PipelineRun.State.SUCCEEDED
-    if newest is not None:
-        run.announcement = (
-            Announcement.SEEN if frontier is None or newest > frontier else Announcement.NONE
-        )
-    run.newest_seen = max(filter(None, [newest, frontier]), default=None)
-    if run.status == PipelineRun.State.SUCCEEDED:
-        run.note = explain_run(run)
-        outcome.look_again = run.announcement == Announcement.NONE and started < (
-            announcements.last_announcement(started) + LOOK_AGAIN_UNTIL
-        )
-    # Also after a failure part-way: the next run would see these papers as already stored.
-    for date in sorted(placed):
-        papers = [paper for paper, _kind in placed[date]]
-        kinds = {paper.pk: kind for paper, kind in placed[date]}
-        outcome.digests.append(assemble_digest(topic, date, papers, kinds))
-    run.finished_at = now or timezone.now()
-    run.save()
-    return outcome
+            run.status = PipelineRun.State.SUCCEEDED
+        if newest is not None:
+            run.announcement = (
+                Announcement.SEEN if frontier is None or newest > frontier else Announcement.NONE
+            )
+        run.newest_seen = max(filter(None, [newest, frontier]), default=None)
+        if database_lost is None:
+            try:
+                if run.status == PipelineRun.State.SUCCEEDED:
+                    run.note = explain_run(run)
+                    outcome.look_again = run.announcement == Announcement.NONE and started < (
+                        announcements.last_announcement(started) + LOOK_AGAIN_UNTIL
+                    )
+                # Also after a failure part-way: the next run would see these papers as known.
+                for date in sorted(placed):
+                    outcome.digests.append(join_topic(topic, date, placed[date]))
+            except DATABASE_ERRORS as exc:
+                database_lost = exc
+        if database_lost is not None:
+            # Papers not placed stay new to the topic: the next run places them.
+            run.status = PipelineRun.State.FAILED
+            run.errors.append(
+                f"The database could not be reached: {clean_text(str(database_lost))}"
+            )
+        run.finished_at = now or timezone.now()
+        # Recorded once the database is back; then the error is raised, so the task runs again.
+        when_reachable(run.save)
+        if database_lost is not None:
+            raise database_lost
+        return outcome
+    finally:
+        _RUNNING.discard(run.pk)
 
 
 # Celery stops a fetch after this long; a run "running" for longer lost its worker.
 FETCH_TIME_LIMIT = 30 * 60
+# The runs this process is running now (by pk).
+_RUNNING: set[int] = set()
 
 
 def this_worker() -> str:
@@ -238,8 +263,10 @@ def _process_alive(pid: int) -> bool:
 def dead_run_reason(run: PipelineRun, now: dt.datetime) -> str:
     """Why a "running" run's worker is known to be gone ("" when it may still be working)."""
     host, _, pid = run.worker.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit() and int(pid) != os.getpid():
-        if not _process_alive(int(pid)):
+    if host == socket.gethostname() and pid.isdigit():
+        if int(pid) == os.getpid() and run.pk not in _RUNNING:
+            return f"its worker ({run.worker}) stopped it without recording how it ended"
+        if int(pid) != os.getpid() and not _process_alive(int(pid)):
             return f"its worker ({run.worker}) died before the run ended"
     if now - run.started_at > dt.timedelta(seconds=FETCH_TIME_LIMIT):
         return "it ran longer than a fetch may; its worker was killed or lost"
@@ -292,7 +319,8 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bo
 
     Returns the paper, what happened ("new", "updated" (a new version), "joined" (known paper,
     new to this topic) or "unchanged"), and whether the paper is new to this topic. Editors'
-    changes to a stored version are kept.
+    changes to a stored version are kept. The paper joins the topic later, with its digest
+    (`join_topic`).
     """
     paper = Paper.objects.select_for_update().filter(arxiv_id=data.arxiv_id).first()
     if paper is None:
@@ -323,9 +351,7 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bo
         change = "unchanged"
     if change in ("new", "updated"):
         indexing.refresh_indexes([paper.pk])
-    _, joined = TopicPaper.objects.get_or_create(
-        topic=topic, paper=paper, defaults={"matched_terms": data.matched_terms}
-    )
+    joined = not TopicPaper.objects.filter(topic=topic, paper=paper).exists()
     if joined and change == "unchanged":
         change = "joined"
     tag_paper(paper, topics=[topic])
@@ -340,6 +366,20 @@ def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
     for summary in paper.summaries.all():
         tags += tagging.tags_for(tagging.keyword_names(summary.keywords), Tag.Kind.KEYWORD)
     paper.add_tags(tags)
+
+
+@transaction.atomic
+def join_topic(topic: Topic, date: dt.date, found: list[tuple[Paper, str, list[str]]]) -> Digest:
+    """Papers new to the topic join it and its digest for `date` in one transaction: a worker that
+    dies before leaves them new to the topic, so the next run places them; never in the topic
+    but missing from its digest. `found` holds (paper, DigestEntry.Kind, matched terms)."""
+    for paper, _kind, terms in found:
+        TopicPaper.objects.get_or_create(
+            topic=topic, paper=paper, defaults={"matched_terms": terms}
+        )
+    papers = [paper for paper, _kind, _terms in found]
+    kinds = {paper.pk: kind for paper, kind, _terms in found}
+    return assemble_digest(topic, date, papers, kinds)
 
 
 @transaction.atomic

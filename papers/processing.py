@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from papers import indexing
+from papers.database import DATABASE_ERRORS
 from papers.models import Paper, Summary
 from papers.pipeline import tag_paper
 from papers.text import clean_data, clean_text, safe_links
@@ -29,18 +30,27 @@ def process_paper(paper_id: int) -> Paper:
     """Download and extract the PDF, then summarize and tag. Safe to run again at any point.
 
     A bad PDF is recorded on the paper (state failed, error, next attempt) and the paper is still
-    summarized from its abstract, so it never blocks its digest.
+    summarized from its abstract, so it never blocks its digest. So is anything unforeseen, so a
+    paper never stays half-way; only the database being out of reach is raised, to try again.
     """
     paper = Paper.objects.get(pk=paper_id)
-    if paper.license_checked_at is None:
-        check_licence(paper)
-    needs_pdf = paper.state == Paper.State.FETCHED or not paper.pdf_file
-    failed_before = paper.state == Paper.State.FAILED
-    if needs_pdf:
-        extract_paper(paper)
-    pdf_ok = not needs_pdf or paper.state != Paper.State.FAILED
-    summary_ok = summarize_paper(paper)
-    tag_paper(paper)
+    try:
+        if paper.license_checked_at is None:
+            check_licence(paper)
+        needs_pdf = paper.state == Paper.State.FETCHED or not paper.pdf_file
+        failed_before = paper.state == Paper.State.FAILED
+        if needs_pdf:
+            extract_paper(paper)
+        pdf_ok = not needs_pdf or paper.state != Paper.State.FAILED
+        summary_ok = summarize_paper(paper)
+        tag_paper(paper)
+    except DATABASE_ERRORS:
+        raise
+    except Exception as exc:  # noqa: BLE001 - recorded on the paper, retried like any failure
+        logger.exception("Processing %s stopped", paper.arxiv_id)
+        record_gave_up(paper.pk, f"{type(exc).__name__}: {exc}")
+        paper.refresh_from_db()
+        return paper
     if pdf_ok and summary_ok:
         paper.state = Paper.State.DONE
         if failed_before:
@@ -95,6 +105,15 @@ def record_failure(paper: Paper, error: str) -> None:
     paper.attempts += 1
     paper.next_attempt_at = timezone.now() + retry_delay(paper.attempts)
     paper.save(update_fields=["state", "last_error", "attempts", "next_attempt_at", "updated_at"])
+
+
+def record_gave_up(paper_id: int, error: str) -> None:
+    """A paper whose processing stopped half-way (an unforeseen error, or its task gave up: the
+    worker died at every attempt) is recorded failed, unless it got to the end meanwhile."""
+    paper = Paper.objects.filter(pk=paper_id).first()
+    if paper is None or paper.state == Paper.State.DONE:
+        return
+    record_failure(paper, f"Processing stopped before the end ({error})")
 
 
 def extract_paper(paper: Paper) -> None:

@@ -4,10 +4,12 @@ Receivers stay thin: each calls the function that holds the rule. Queryset `.upd
 `.bulk_create()` send no signals, so code that uses them calls those functions itself.
 """
 
+from celery.signals import task_failure
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
 from simple_history.signals import pre_create_historical_record
 
 from papers import schedules
+from papers import tasks as paper_tasks
 from papers.content import bump_content_version
 from papers.models import (
     AuthorAlias,
@@ -77,6 +79,7 @@ def connect() -> None:
     )
     post_save.connect(digest_saved, sender=Digest, dispatch_uid="papers.mail.digest-published")
     post_delete.connect(topic_deleted, sender=Topic, dispatch_uid="papers.schedule.topic-deleted")
+    task_failure.connect(paper_tasks.processing_gave_up, dispatch_uid="papers.processing.gave-up")
     pre_create_historical_record.connect(
         record_paper_order, sender=Digest.history.model, dispatch_uid="papers.history.paper-order"
     )

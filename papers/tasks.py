@@ -1,7 +1,9 @@
 """Celery tasks: thin wrappers around papers.pipeline and papers.processing.
 
 Tasks are acknowledged late and retried when their worker process dies (a PDF that crashes
-PyMuPDF), a bounded number of times: never `reject_on_worker_lost`, which would loop forever.
+PyMuPDF) or the database cannot be reached (a restart), a bounded number of times: never
+`reject_on_worker_lost`, which would loop forever. A paper whose processing gives up for good is
+recorded as failed (`processing_gave_up`), so it is retried later like any failure.
 """
 
 import datetime as dt
@@ -9,9 +11,11 @@ import logging
 
 from celery import shared_task
 from django.core.cache import cache
+from django.db import connection
 from django.utils import timezone
 
 from papers import jobs, links, pipeline, processing, related, venues
+from papers.database import DATABASE_ERRORS
 from papers.models import Job, Paper, Topic
 
 logger = logging.getLogger(__name__)
@@ -22,6 +26,10 @@ RELIABLE = {
     "max_retries": 3,
     # Also the wait before running a task again after its worker process died.
     "default_retry_delay": 10,
+    # The database restarting: again after 10, 20 and 40 seconds.
+    "autoretry_for": DATABASE_ERRORS,
+    "retry_backoff": 10,
+    "retry_jitter": False,
 }
 
 
@@ -79,6 +87,17 @@ def process_paper(self, paper_id: int) -> str:
         cache.delete(claim)
     paper_processed.delay(paper_id)
     return paper.state
+
+
+def processing_gave_up(sender=None, task_id=None, exception=None, args=None, **kwargs) -> None:
+    """task_failure receiver: a paper whose processing task failed for good (its worker died at
+    every attempt, a time limit, an unexpected error) is recorded as failed, never left half-way."""
+    if getattr(sender, "name", "") != process_paper.name or not args:
+        return
+    processing.record_gave_up(args[0], f"{type(exception).__name__}: {exception}")
+    if not sender.request.is_eager:
+        # The worker's main process reports dead pool processes: it keeps no connection open.
+        connection.close()
 
 
 @shared_task(name="papers.paper_processed", **RELIABLE)

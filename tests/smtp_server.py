@@ -1,7 +1,8 @@
 """A real SMTP server on 127.0.0.1 for tests (aiosmtpd), with recipients it refuses.
 
 Recipients whose local part starts with `bounce` are refused for good (550), those starting with
-`later` for now (451); everything else is accepted and kept in `messages`.
+`later` for now (451); everything else is accepted and kept in `messages`. `SilentServer` accepts
+connections and never answers.
 """
 
 import email
@@ -74,3 +75,41 @@ class SmtpServer:
     def to(self, address: str) -> list[Received]:
         with self.lock:
             return [m for m in self.messages if address in m.rcpt_tos]
+
+
+class SilentServer:
+    """A mail server that accepts connections and never answers (not even its greeting), as a
+    server does that hangs or sits behind a black-holing firewall rule.
+
+    `with SilentServer() as server:` listens on `server.port`; `accepted` counts connections.
+    """
+
+    def __init__(self) -> None:
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.accepted = 0
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _address = self.listener.accept()
+            except OSError:  # closed
+                return
+            self.accepted += 1
+            self.held.append(connection)
+
+    def __enter__(self) -> "SilentServer":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        try:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the thread waiting in accept()
+        except OSError:
+            pass
+        self.listener.close()
+        for connection in self.held:
+            connection.close()
+        self.thread.join(timeout=5)

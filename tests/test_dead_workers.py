@@ -1,4 +1,6 @@
-"""A worker that dies mid-fetch: its run is closed by the next run, its arXiv turn freed at once."""
+"""A worker that dies mid-fetch: its run is closed by the next run, its arXiv turn freed at once,
+and papers it stored but never put in a digest are placed by the next run. The same when the
+database goes away in the middle of a run, and when a paper's task gives up half-way."""
 
 import datetime as dt
 import os
@@ -10,13 +12,16 @@ import time
 from pathlib import Path
 
 import pytest
+from billiard.exceptions import WorkerLostError
+from celery.signals import task_failure
+from django.db import OperationalError
 from django.utils import timezone
 
-from papers import pipeline
-from papers.models import PipelineRun
+from papers import pipeline, tasks
+from papers.models import Digest, Paper, PipelineRun, TopicPaper
 from papers.sources import politeness
-from tests.arxiv_server import atom_feed
-from tests.factories import make_topic
+from tests.arxiv_server import atom_feed, entry
+from tests.factories import make_paper, make_topic
 
 ROOT = Path(__file__).resolve().parent.parent
 LONG_AGO = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
@@ -67,6 +72,102 @@ def test_an_unexpected_error_fails_the_run_instead_of_leaving_it_running(setting
     run = pipeline.fetch_topic(make_topic(), since=LONG_AGO).run
     assert run.status == PipelineRun.State.FAILED and run.finished_at
     assert "ConnectionError" in run.errors[0]
+
+
+def two_new_papers(fake_arxiv) -> list[str]:
+    ids = ["2410.00071", "2410.00072"]
+    fake_arxiv.answers = [atom_feed([entry(arxiv_id) for arxiv_id in ids])]
+    return ids
+
+
+def placed_once(topic, ids: list[str]) -> bool:
+    (digest,) = Digest.objects.filter(topic=topic)
+    placed = list(digest.entries.values_list("paper__arxiv_id", flat=True))
+    joined = TopicPaper.objects.filter(topic=topic, paper__arxiv_id__in=ids).count()
+    return placed == ids and joined == len(ids)
+
+
+@pytest.mark.django_db
+def test_papers_a_run_stored_but_never_placed_are_placed_by_the_next_run(fake_arxiv, monkeypatch):
+    topic = make_topic(auto_publish=True)
+    ids = two_new_papers(fake_arxiv)
+
+    def dies(*args, **kwargs):
+        raise KeyboardInterrupt  # how the end of a process looks from inside, for the test
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "join_topic", dies)
+        with pytest.raises(KeyboardInterrupt):
+            pipeline.fetch_topic(topic, since=LONG_AGO)
+    assert Paper.objects.filter(arxiv_id__in=ids).count() == 2
+    assert not TopicPaper.objects.filter(topic=topic).exists()  # stored, not yet in the topic
+    (left,) = PipelineRun.objects.filter(topic=topic)
+
+    run = pipeline.fetch_topic(topic, since=LONG_AGO).run
+
+    left.refresh_from_db()
+    assert left.status == PipelineRun.State.FAILED and "Closed by a later run" in left.errors[0]
+    assert run.status == PipelineRun.State.SUCCEEDED
+    assert placed_once(topic, ids)
+
+
+@pytest.mark.django_db
+def test_a_run_that_loses_the_database_is_recorded_failed_and_the_next_places_its_papers(
+    fake_arxiv, monkeypatch
+):
+    topic = make_topic(auto_publish=True)
+    ids = two_new_papers(fake_arxiv)
+    store = pipeline.store_paper
+    stored = []
+
+    def store_then_lose_the_database(topic, data):
+        if stored:
+            raise OperationalError("server closed the connection unexpectedly")
+        stored.append(data.arxiv_id)
+        return store(topic, data)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(pipeline, "store_paper", store_then_lose_the_database)
+        with pytest.raises(OperationalError):
+            pipeline.fetch_topic(topic, since=LONG_AGO)
+    (lost,) = PipelineRun.objects.filter(topic=topic)
+    assert lost.status == PipelineRun.State.FAILED and lost.finished_at
+    assert "database could not be reached" in lost.errors[0]
+    assert not Digest.objects.filter(topic=topic).exists()
+
+    run = pipeline.fetch_topic(topic, since=LONG_AGO).run
+    assert run.status == PipelineRun.State.SUCCEEDED and run.new == 1
+    assert placed_once(topic, ids)
+
+
+@pytest.mark.django_db
+def test_a_paper_whose_processing_stops_half_way_is_recorded_failed(monkeypatch):
+    paper = make_paper("2410.00073", topic=make_topic())
+    Paper.objects.filter(pk=paper.pk).update(
+        state=Paper.State.FETCHED, license_checked_at=timezone.now()
+    )
+
+    def breaks(*args, **kwargs):
+        raise RuntimeError("something unforeseen")
+
+    monkeypatch.setattr(tasks.processing, "extract_paper", breaks)
+    assert tasks.process_paper.delay(paper.pk).get() == Paper.State.FAILED
+    paper.refresh_from_db()
+    assert paper.state == Paper.State.FAILED and paper.attempts == 1
+    assert paper.next_attempt_at is not None
+    assert "RuntimeError: something unforeseen" in paper.last_error
+
+    # Its worker process died at every attempt: the worker reports the task failed for good.
+    Paper.objects.filter(pk=paper.pk).update(state=Paper.State.EXTRACTED)
+    lost = WorkerLostError("Worker exited prematurely: signal 9 (SIGKILL) Job: 4.")
+    tasks.process_paper.push_request(is_eager=True)  # keep the test's database connection
+    try:
+        task_failure.send(sender=tasks.process_paper, args=[paper.pk], exception=lost)
+    finally:
+        tasks.process_paper.pop_request()
+    paper.refresh_from_db()
+    assert paper.state == Paper.State.FAILED and paper.attempts == 2
+    assert "WorkerLostError: Worker exited prematurely" in paper.last_error
 
 
 HOLD_THE_TURN = """

@@ -5,6 +5,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import pymupdf
 import pytest
 import requests
 from PIL import Image
@@ -216,6 +217,33 @@ def test_enormous_pdf_past_the_default_page_cap(source, tmp_path):
     assert result.page_count == 210
     one_copy = extract_pdf(source, max_figures=0)
     assert len(result.text) == pytest.approx(50 * len(one_copy.text), rel=0.05)
+
+
+def test_a_picture_that_is_a_decompression_bomb_leaves_out_its_figure_only(source, tmp_path):
+    # 7.5 GB of pixels in a few hundred bytes: drawing any of it would inflate all of it.
+    path = badpdfs.make_bomb_image_pdf(source, tmp_path / "bomb.pdf")
+    whole = extract_pdf(source)
+    result = extract_pdf(path)
+    assert result.page_count == whole.page_count
+    assert result.text == whole.text
+    bombed = {f.label for f in whole.figures} - {f.label for f in result.figures}
+    assert len(bombed) == 1 and len(result.figures) == len(whole.figures) - 1
+
+
+def test_a_figure_on_a_page_of_absurd_size_is_rendered_smaller(tmp_path):
+    from papers.sources import pdf_layout
+
+    path = tmp_path / "poster.pdf"
+    pdfgen.make_paper_pdf(path, figures=["vector"], pages=1, table=False)
+    doc = pymupdf.open(path)
+    page = doc[0]
+    # The whole page scaled up to 200 x 200 inches (PDF's largest page): 900 million pixels
+    # at 150 dpi if rendered as it is.
+    page.set_mediabox(pymupdf.Rect(0, 0, 14400, 14400))
+    _box, image, _thumb, width, height = pdf_layout.render(page, (0, 0, 14400, 14400), 150, 360)
+    doc.close()
+    assert width * height <= pdf_layout.MAX_RENDER_PIXELS
+    assert Image.open(io.BytesIO(image)).size == (width, height)
 
 
 # Download against a local server

@@ -1,12 +1,15 @@
 """The public pages, against a real database: content, 404s, escaping, caching and query counts."""
 
+import contextlib
 import datetime as dt
 import json
+import socket
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, connections
+from django.db.utils import load_backend
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -501,3 +504,40 @@ def test_the_admin_follows_the_editors_language_choice(client, db):
     client.get("/language/zh-hans/")  # sets the language cookie
     assert "用户名" in client.get("/admin/login/").content.decode()
     assert '<html lang="en">' in client.get("/papers/").content.decode()  # the URL's language
+
+
+@contextlib.contextmanager
+def unreachable_database():
+    """The default database is a server that is not there (a restart, for this request)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    previous = connections["default"]
+    gone = {
+        **previous.settings_dict,
+        "ENGINE": "django.db.backends.postgresql",
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "NAME": "gone",
+        "USER": "gone",
+        "PASSWORD": "",
+        "OPTIONS": {"connect_timeout": 2},
+    }
+    connections["default"] = load_backend(gone["ENGINE"]).DatabaseWrapper(gone)
+    try:
+        yield
+    finally:
+        connections["default"] = previous
+
+
+def test_pages_answer_503_while_the_database_cannot_be_reached(client, db):
+    topic = make_topic(auto_publish=True)
+    populate(topic, 1)
+    client.raise_request_exception = False
+    assert client.get("/papers/").status_code == 200
+    cache.clear()
+    with unreachable_database():
+        down = [client.get(url) for url in ("/papers/", "/tags/", topic.get_absolute_url())]
+    assert [r.status_code for r in down] == [503, 503, 503]
+    assert all(r["Retry-After"] == "30" and b"database" in r.content for r in down)
+    assert client.get("/papers/").status_code == 200

@@ -5,6 +5,7 @@ functions because the import costs about half a second and much memory.
 Where the figures and the reading order come from is in `pdf_layout`.
 """
 
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +15,8 @@ import requests
 from papers.sources import pdf_affiliations
 from papers.sources import pdf_layout as layout
 from papers.sources.pdf_layout import clean_text
+
+logger = logging.getLogger(__name__)
 
 # Kinds of PdfError
 NOT_PDF = "not_pdf"
@@ -187,7 +190,8 @@ def extract_pdf(
     """Text in reading order, first-page affiliations and captioned figures of a PDF.
 
     Only the first `max_pages` pages are read (page_count is still the whole document's).
-    `max_figures=0` skips figures. Raises PdfError for files that are not PDFs, encrypted,
+    `max_figures=0` skips figures; a figure whose picture is a decompression bomb is left out
+    (see pdf_layout.MAX_IMAGE_PIXELS). Raises PdfError for files that are not PDFs, encrypted,
     broken, or without any text (scanned).
     """
     import pymupdf
@@ -208,12 +212,21 @@ def extract_pdf(
                     affiliations = pdf_affiliations.affiliations(data, page.rect.height)
                 regions = []
                 if max_figures and any(layout.CAPTION_RE.match(b.lines[0]) for b in blocks):
+                    bombs = layout.oversized_pictures(page)
                     for found in layout.page_figures(page, blocks):
                         regions.append(found.region)
                         caption = found.caption
                         if not caption.is_figure or caption.label in seen:
                             continue
                         if len(figures) >= max_figures:
+                            continue
+                        if any(layout.overlaps(found.region, bomb) for bomb in bombs):
+                            logger.warning(
+                                "%s on page %d left out: its picture declares more than %d pixels",
+                                caption.label,
+                                number + 1,
+                                layout.MAX_IMAGE_PIXELS,
+                            )
                             continue
                         seen.add(caption.label)
                         bbox, image, thumbnail, w, h = layout.render(

@@ -96,6 +96,11 @@ CAPTION_GAP = 40.0  # points between a caption and its figure at most
 CHAIN_GAP = 30.0  # points between pieces of one figure at most
 LABEL_GAP = 12.0  # points between a picture and a text label beyond it that is still part of it
 EDGE = 0.06  # share of the page height at top and bottom that holds running heads and footers
+# A picture declaring more pixels than this is a decompression bomb, not a figure: a stream of a few
+# hundred bytes can inflate to gigabytes, and MuPDF inflates all of it to draw any part of it.
+MAX_IMAGE_PIXELS = 100_000_000
+# The most pixels one rendered figure may have; a page of absurd size is rendered smaller.
+MAX_RENDER_PIXELS = 20_000_000
 
 
 def _width(r) -> float:
@@ -248,6 +253,20 @@ def _captions(blocks: list[Block], page_width: float, two_column: bool) -> list[
             caption.x0, caption.x1 = 0.0, page_width
         found.append(caption)
     return found
+
+
+def overlaps(a, b) -> bool:
+    return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
+
+
+def oversized_pictures(page) -> list[tuple]:
+    """Rects of the page's pictures that declare more than MAX_IMAGE_PIXELS (read from their
+    dictionaries, nothing decoded): a region that touches one is never rendered."""
+    return [
+        tuple(info["bbox"])
+        for info in page.get_image_info()
+        if info["width"] * info["height"] > MAX_IMAGE_PIXELS
+    ]
 
 
 def _visual_elements(page) -> list[tuple]:
@@ -416,7 +435,11 @@ def render(page, region, dpi: int, thumb_width: int) -> tuple[tuple, bytes, byte
     import pymupdf
 
     clip = pymupdf.Rect(region[0] - 3, region[1] - 3, region[2] + 3, region[3] + 3) & page.rect
-    pixmap = page.get_pixmap(clip=clip, dpi=dpi, alpha=False)
+    zoom = dpi / 72
+    pixels = clip.width * clip.height * zoom * zoom
+    if pixels > MAX_RENDER_PIXELS:
+        zoom *= 0.99 * (MAX_RENDER_PIXELS / pixels) ** 0.5  # pixel edges round outwards
+    pixmap = page.get_pixmap(clip=clip, matrix=pymupdf.Matrix(zoom, zoom), alpha=False)
     image = pixmap.tobytes("png")
     width, height = pixmap.width, pixmap.height
     if width > thumb_width:

@@ -9,13 +9,23 @@ from celery import shared_task
 from django.db import transaction
 from kombu.exceptions import OperationalError
 
+from papers.database import DATABASE_ERRORS
 from papers.models import Digest
 from papers.subscriptions import delivery, mails
 
 logger = logging.getLogger(__name__)
 
 
-@shared_task(name="papers.send_digest_mails")
+# Queueing is idempotent: while the database restarts, it is simply done again a little later.
+RETRIED_WHILE_THE_DATABASE_RESTARTS = {
+    "autoretry_for": DATABASE_ERRORS,
+    "retry_backoff": 10,
+    "retry_jitter": False,
+    "max_retries": 3,
+}
+
+
+@shared_task(name="papers.send_digest_mails", **RETRIED_WHILE_THE_DATABASE_RESTARTS)
 def send_digest_mails(digest_id: int) -> int:
     """Queue the mails for a newly published digest, then send what is due."""
     digest = Digest.objects.select_related("topic").filter(pk=digest_id).first()
@@ -24,7 +34,7 @@ def send_digest_mails(digest_id: int) -> int:
     return queued
 
 
-@shared_task(name="papers.send_weekly_mails")
+@shared_task(name="papers.send_weekly_mails", **RETRIED_WHILE_THE_DATABASE_RESTARTS)
 def send_weekly_mails(week: str | None = None) -> int:
     """Queue the weekly mails (`week` like `2025-W03`, default the last complete week), then send."""
     queued = mails.queue_weekly_mails(f"week:{week}" if week else None)

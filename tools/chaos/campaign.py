@@ -19,9 +19,10 @@ from tools.chaos.faults import Faults
 from tools.chaos.hostile import BIDI, MARKERS, HostileInput
 from tools.chaos.own_redis import OwnRedis
 from tools.chaos.report import Outcome, Tally
+from tools.chaos.workers import RealProcessFaults
 
 
-class Campaign(Faults, HostileInput):
+class Campaign(Faults, RealProcessFaults, HostileInput):
     def __init__(self, *, quick: bool, folder: Path, out=sys.stdout) -> None:
         from django.test import Client
 
@@ -193,7 +194,7 @@ class Campaign(Faults, HostileInput):
     def final_checks(self) -> None:
         from django.db.models import Count
 
-        from papers.models import DigestEntry, Paper, PipelineRun, Summary, TopicPaper
+        from papers.models import DigestEntry, MailSend, Paper, PipelineRun, Summary, TopicPaper
 
         papers = {p.arxiv_id: p for p in Paper.objects.filter(arxiv_id__in=self.expected_papers)}
         for arxiv_id, abstract in self.expected_papers.items():
@@ -211,6 +212,8 @@ class Campaign(Faults, HostileInput):
             self.tally.duplicated += [f"{model.__name__} {dict(row)}" for row in twice]
         for run in PipelineRun.objects.filter(status=PipelineRun.State.RUNNING):
             self.tally.stuck.append(f"run {run.pk} of {run.topic} still running")
+        for send in MailSend.objects.filter(state=MailSend.State.SENDING):
+            self.tally.stuck.append(f"mail {send.pk} still sending")
         for paper in Paper.objects.filter(pk__in=self.processed):
             waiting = (
                 paper.state == Paper.State.FAILED and paper.last_error and paper.next_attempt_at
@@ -225,6 +228,7 @@ class Campaign(Faults, HostileInput):
                 self.arxiv_faults,
                 self.pdf_faults,
                 self.llm_faults,
+                self.mail_faults,
                 self.worker_faults,
                 self.hostile_data,
                 self.check_pages,
@@ -232,15 +236,29 @@ class Campaign(Faults, HostileInput):
             ):
                 self.stage(stage)
             if self.quick:
-                print("Quick form: Redis faults not run (see the tests)", file=self.out)
+                print(
+                    "Quick form: Redis, real-worker and PostgreSQL faults not run (see the tests)",
+                    file=self.out,
+                )
             elif shutil.which("redis-server"):
                 try:
                     redis.start()
-                    self.stage(lambda: self.redis_faults(redis))
+
+                    def with_redis() -> None:
+                        self.redis_faults(redis)
+
+                    def with_real_processes() -> None:
+                        self.real_process_faults(redis)
+
+                    self.stage(with_redis)
+                    self.stage(with_real_processes)
                 finally:
                     redis.stop()
             else:
-                print("redis-server is not installed: Redis faults not run", file=self.out)
+                print(
+                    "redis-server is not installed: Redis, real-worker and PostgreSQL faults not run",
+                    file=self.out,
+                )
             self.final_checks()
         return self.tally
 

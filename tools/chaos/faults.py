@@ -1,13 +1,14 @@
 """The faults of the chaos campaign, as stages of the Campaign.
 
-A local arXiv (API, OAI-PMH, PDFs) and a local LLM misbehave in every way seen in the wild,
-workers die, and a Redis of the campaign's own (tools.chaos.own_redis) is stopped and restarted
-while pages are served.
+A local arXiv (API, OAI-PMH, PDFs), a local LLM and local mail servers misbehave in every way
+seen in the wild, workers die, and a Redis of the campaign's own (tools.chaos.own_redis) is
+stopped and restarted while pages are served.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -19,6 +20,28 @@ from pathlib import Path
 from tools.chaos import LONG_AGO, ROOT
 from tools.chaos.hostile import BIDI, IMG, SCRIPT, strings
 from tools.chaos.own_redis import OwnRedis
+
+# A good answer of the LLM, in the fields of a summary.
+LLM_ANSWER = {
+    "tldr": "A memory keeps identity stable.",
+    "key_takeaways": ["One point.", "Two points.", "Three points."],
+    "title_translation": "Memory",
+    "affiliations": [],
+    "keywords": ["talking head"],
+    "links": [],
+    "background": "b",
+    "prior_work": "p",
+    "method": "m",
+    "results": "r",
+    "method_steps": ["s"],
+    "significance": "s",
+    "assessment": "a",
+}
+
+# What processing a paper whose picture is a decompression bomb may cost at most (drawing the
+# picture would take minutes and gigabytes).
+BOMB_SECONDS = 10
+BOMB_MEGABYTES = 300
 
 HOLD_THE_TURN = """
 import django, time
@@ -260,6 +283,33 @@ class Faults:
 
         self.fault("a good PDF with a hostile caption", "done, caption escaped on pages", good)
 
+        def bomb():
+            bombed = badpdfs.make_bomb_image_pdf(source, self.folder / "bomb.pdf")
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+            started = time.monotonic()
+            paper = paper_with(Answer(bombed.read_bytes(), content_type="application/pdf"))
+            took = time.monotonic() - started
+            grew = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) // 1024
+            figures = paper.figures.count()
+            ok = (
+                paper.state == Paper.State.DONE
+                and figures == 0
+                and len(paper.full_text) > 1000
+                and took < BOMB_SECONDS
+                and grew < BOMB_MEGABYTES
+            )
+            return ok, (
+                f"7.5 GB of pixels in {bombed.stat().st_size // 1024} kB: "
+                f"{paper.state}, {figures} figure(s), text kept: {bool(paper.full_text)}, "
+                f"extraction {took:.1f} s, peak memory +{grew} MB"
+            )
+
+        self.fault(
+            "PDF with a decompression-bomb picture",
+            f"done without it, < {BOMB_SECONDS} s, < {BOMB_MEGABYTES} MB more",
+            bomb,
+        )
+
     # ---------------------------------------------------------------- LLM
 
     def llm_faults(self) -> None:
@@ -267,21 +317,7 @@ class Faults:
         from papers.models import Paper, TopicPaper
 
         topic = self.topic(summarizer="openai")
-        answer = {
-            "tldr": "A memory keeps identity stable.",
-            "key_takeaways": ["One point.", "Two points.", "Three points."],
-            "title_translation": "Memory",
-            "affiliations": [],
-            "keywords": ["talking head"],
-            "links": [],
-            "background": "b",
-            "prior_work": "p",
-            "method": "m",
-            "results": "r",
-            "method_steps": ["s"],
-            "significance": "s",
-            "assessment": "a",
-        }
+        answer = LLM_ANSWER
 
         def paper() -> Paper:
             arxiv_id = self.arxiv_id()
@@ -369,6 +405,129 @@ class Faults:
             return ok and not dirty, f"stored: {ok}, control or bidi characters left: {len(dirty)}"
 
         self.fault("LLM text with NUL, controls, bidi", "stored clean, shown escaped", nul)
+
+    # ---------------------------------------------------------------- mail
+
+    def mail_faults(self) -> None:
+        from django.test import override_settings
+        from django.utils import timezone
+
+        from papers import pipeline
+        from papers.models import Frequency, MailSend, Paper, Subscriber, Subscription
+        from papers.subscriptions import tasks as mail_tasks
+        from tests.smtp_server import SilentServer, SmtpServer
+
+        def published_digest_with_readers(*locals_: str):
+            """A digest published today, then readers of its topic (the publication itself
+            mailed nobody, so each fault starts from queueing)."""
+            topic = self.topic()
+            arxiv_id = self.arxiv_id()
+            paper = Paper.objects.create(
+                arxiv_id=arxiv_id,
+                title=f"Mail fault {arxiv_id}",
+                abstract="We study talking heads in great detail.",
+                authors=[{"name": "Ada Lovelace"}],
+                abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
+                published=LONG_AGO,
+                status="published",
+            )
+            self.expected_papers[arxiv_id] = paper.abstract
+            digest = pipeline.assemble_digest(topic, timezone.now().date(), [paper])
+            now = timezone.now()
+            addresses = [f"{local}-{arxiv_id}@example.org" for local in locals_]
+            for address in addresses:
+                reader = Subscriber.objects.create(email=address, confirmed_at=now)
+                Subscription.objects.create(
+                    subscriber=reader, topic=topic, frequency=Frequency.DAILY, confirmed_at=now
+                )
+            return digest, addresses
+
+        def server_at(port: int, timeout: float = 5):
+            return override_settings(
+                EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+                EMAIL_HOST="127.0.0.1",
+                EMAIL_PORT=port,
+                EMAIL_HOST_USER="",
+                EMAIL_HOST_PASSWORD="",
+                EMAIL_USE_TLS=False,
+                EMAIL_USE_SSL=False,
+                EMAIL_TIMEOUT=timeout,
+            )
+
+        def received(smtp, addresses: list[str]) -> list[int]:
+            counts = [len(smtp.to(address)) for address in addresses]
+            self.tally.duplicated += [
+                f"{n} mails to {a}" for a, n in zip(addresses, counts, strict=True) if n > 1
+            ]
+            return counts
+
+        def refused():
+            digest, addresses = published_digest_with_readers("reader", "bounce", "other")
+            with SmtpServer() as smtp, server_at(smtp.port):
+                mail_tasks.send_digest_mails(digest.pk)
+                # The scheduler's next turns: nothing is sent again, the refusal not retried.
+                mail_tasks.send_queued_mails()
+                mail_tasks.send_queued_mails()
+                counts = received(smtp, addresses)
+            bounced = MailSend.objects.select_related("subscriber").get(
+                digest=digest, subscriber__email=addresses[1]
+            )
+            sent = MailSend.objects.filter(digest=digest, state=MailSend.State.SENT).count()
+            ok = (
+                counts == [1, 0, 1]
+                and sent == 2
+                and bounced.state == MailSend.State.FAILED
+                and bounced.error.startswith("550")
+                and bounced.attempts == 1
+                and bounced.subscriber.failures == 1
+            )
+            return ok, (
+                f"mails received {counts}; the refused one {bounced.state} after "
+                f"{bounced.attempts} attempt(s) ({bounced.error[:12]}...), "
+                f"bounces counted {bounced.subscriber.failures}"
+            )
+
+        self.fault(
+            "SMTP refuses one recipient (550 on RCPT)",
+            "others get theirs, refusal recorded, not retried",
+            refused,
+        )
+
+        def silent():
+            digest, addresses = published_digest_with_readers("first", "second", "third")
+            with SilentServer() as server, server_at(server.port, timeout=1):
+                started = time.monotonic()
+                mail_tasks.send_digest_mails(digest.pk)
+                took = time.monotonic() - started
+            sends = list(MailSend.objects.filter(digest=digest).order_by("pk"))
+            tried = [send for send in sends if send.attempts]
+            waiting = all(send.state == MailSend.State.QUEUED for send in sends)
+            later = all(send.next_attempt_at > timezone.now() for send in tried)
+            error = tried[0].error.rpartition(": ")[2] if tried else ""
+            # The server answers again, and the time for another attempt has come.
+            MailSend.objects.filter(digest=digest).update(next_attempt_at=timezone.now())
+            with SmtpServer() as smtp, server_at(smtp.port):
+                mail_tasks.send_queued_mails()
+                mail_tasks.send_queued_mails()
+                counts = received(smtp, addresses)
+            ok = (
+                took < 4
+                and len(tried) == 1
+                and waiting
+                and later
+                and "timed out" in error
+                and counts == [1, 1, 1]
+            )
+            return ok, (
+                f"gave up after {took:.1f} s ({error[:30]}), {len(tried)} tried, all queued: "
+                f"{waiting}, retry later: {later}; once back, mails received {counts}"
+            )
+
+        self.fault(
+            "SMTP accepts and never answers",
+            "EMAIL_TIMEOUT bounds it, queued, sent once later",
+            silent,
+        )
 
     # ---------------------------------------------------------------- workers
 

@@ -4,6 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from papers import pipeline, processing, tasks
+from papers.database import DATABASE_ERRORS
 from papers.models import Paper, Topic
 
 
@@ -44,19 +45,27 @@ class Command(BaseCommand):
             return
 
         self.stdout.write(f"Asking arXiv for {topic.name} ...")
-        with tqdm(desc="fetch", unit=" papers", file=self.stderr, disable=None) as bar:
-            outcome = pipeline.fetch_topic(
-                topic,
-                since=since_dt,
-                max_results=max_results,
-                progress=lambda arxiv_id, change: bar.update(1),
-            )
+        try:
+            with tqdm(desc="fetch", unit=" papers", file=self.stderr, disable=None) as bar:
+                outcome = pipeline.fetch_topic(
+                    topic,
+                    since=since_dt,
+                    max_results=max_results,
+                    progress=lambda arxiv_id, change: bar.update(1),
+                )
+        except DATABASE_ERRORS as exc:
+            raise CommandError(f"The database could not be reached; run it again: {exc}") from exc
         run = outcome.run
         failed = run.failed
         for paper_id in tqdm(
             outcome.to_process, desc="process", unit=" papers", file=self.stderr, disable=None
         ):
-            paper = processing.process_paper(paper_id)
+            try:
+                paper = processing.process_paper(paper_id)
+            except DATABASE_ERRORS as exc:
+                raise CommandError(
+                    f"The database could not be reached; run it again: {exc}"
+                ) from exc
             if paper.state == Paper.State.FAILED:
                 failed += 1
                 self.stderr.write(f"  {paper.arxiv_id}: {paper.last_error}")
