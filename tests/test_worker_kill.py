@@ -19,21 +19,10 @@ from papers import tasks
 from papers.models import Paper, Summary
 from tests.arxiv_server import Answer
 from tests.factories import make_paper
+from tools.chaos.own_worker import children
 from tools.pdfgen import make_paper_pdf
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
 
 
 def wait_for(condition, timeout: float, what: str) -> None:

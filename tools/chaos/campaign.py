@@ -154,6 +154,37 @@ class Campaign(Faults, RealProcessFaults, HostileInput):
         fields.setdefault("auto_publish", True)
         return Topic.objects.create(name=fields.pop("name", f"Chaos topic {n}"), **fields)
 
+    def stored_paper(
+        self,
+        arxiv_id: str,
+        kind: str,
+        *,
+        abstract: str,
+        pdf_url: str = "",
+        topic=None,
+        processed: bool = True,
+    ):
+        """A published paper as arXiv's metadata stores it, in `topic` if given; the campaign
+        checks at the end that it is whole and, when `processed`, processed to an end."""
+        from papers.models import Paper, TopicPaper
+
+        paper = Paper.objects.create(
+            arxiv_id=arxiv_id,
+            title=f"{kind} {arxiv_id}",
+            abstract=abstract,
+            authors=[{"name": "Ada Lovelace"}],
+            abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
+            pdf_url=pdf_url,
+            published=LONG_AGO,
+            status="published",
+        )
+        if topic is not None:
+            TopicPaper.objects.create(topic=topic, paper=paper)
+        self.expected_papers[arxiv_id] = paper.abstract
+        if processed:
+            self.processed.add(paper.pk)
+        return paper
+
     def fetch(self, answers: list, **settings):
         from django.test import override_settings
 

@@ -211,18 +211,12 @@ class Faults:
             arxiv_id = self.arxiv_id()
             path = f"/pdf/{arxiv_id}v1"
             self.arxiv.files[path] = answer
-            paper = Paper.objects.create(
-                arxiv_id=arxiv_id,
-                title=f"PDF fault {arxiv_id}",
+            paper = self.stored_paper(
+                arxiv_id,
+                "PDF fault",
                 abstract="We study talking heads in great detail.",
-                authors=[{"name": "Ada Lovelace"}],
                 pdf_url=self.arxiv.url + path,
-                abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
-                published=LONG_AGO,
-                status="published",
             )
-            self.expected_papers[arxiv_id] = paper.abstract
-            self.processed.add(paper.pk)
             with override_settings(**settings):
                 processing.process_paper(paper.pk)
             paper.refresh_from_db()
@@ -314,27 +308,20 @@ class Faults:
 
     def llm_faults(self) -> None:
         from papers import processing
-        from papers.models import Paper, TopicPaper
+        from papers.models import Paper
 
         topic = self.topic(summarizer="openai")
         answer = LLM_ANSWER
 
         def paper() -> Paper:
             arxiv_id = self.arxiv_id()
-            made = Paper.objects.create(
-                arxiv_id=arxiv_id,
-                title=f"LLM fault {arxiv_id}",
+            return self.stored_paper(
+                arxiv_id,
+                "LLM fault",
                 abstract="We study talking heads in great detail. It works. The code is public.",
-                authors=[{"name": "Ada Lovelace"}],
-                abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
                 pdf_url=self.serve_pdf(arxiv_id),
-                published=LONG_AGO,
-                status="published",
+                topic=topic,
             )
-            TopicPaper.objects.create(topic=topic, paper=made)
-            self.expected_papers[arxiv_id] = made.abstract
-            self.processed.add(made.pk)
-            return made
 
         def fails(script: Callable[[], None], word: str):
             def check():
@@ -413,7 +400,7 @@ class Faults:
         from django.utils import timezone
 
         from papers import pipeline
-        from papers.models import Frequency, MailSend, Paper, Subscriber, Subscription
+        from papers.models import Frequency, MailSend, Subscriber, Subscription
         from papers.subscriptions import tasks as mail_tasks
         from tests.smtp_server import SilentServer, SmtpServer
 
@@ -422,16 +409,12 @@ class Faults:
             mailed nobody, so each fault starts from queueing)."""
             topic = self.topic()
             arxiv_id = self.arxiv_id()
-            paper = Paper.objects.create(
-                arxiv_id=arxiv_id,
-                title=f"Mail fault {arxiv_id}",
+            paper = self.stored_paper(
+                arxiv_id,
+                "Mail fault",
                 abstract="We study talking heads in great detail.",
-                authors=[{"name": "Ada Lovelace"}],
-                abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
-                published=LONG_AGO,
-                status="published",
+                processed=False,
             )
-            self.expected_papers[arxiv_id] = paper.abstract
             digest = pipeline.assemble_digest(topic, timezone.now().date(), [paper])
             now = timezone.now()
             addresses = [f"{local}-{arxiv_id}@example.org" for local in locals_]

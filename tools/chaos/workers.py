@@ -143,7 +143,6 @@ class RealProcessFaults:
 
     def waiting_paper(self, topic, pdf: Path | None = None):
         """A paper of `topic` whose metadata is stored and whose PDF is served."""
-        from papers.models import Paper, TopicPaper
         from tests.arxiv_server import Answer
 
         arxiv_id = self.arxiv_id()
@@ -152,20 +151,13 @@ class RealProcessFaults:
             self.arxiv.files[f"/pdf/{arxiv_id}v1"] = Answer(
                 pdf.read_bytes(), content_type="application/pdf"
             )
-        paper = Paper.objects.create(
-            arxiv_id=arxiv_id,
-            title=f"Worker fault {arxiv_id}",
+        return self.stored_paper(
+            arxiv_id,
+            "Worker fault",
             abstract="We study talking heads in great detail. It works. The code is public.",
-            authors=[{"name": "Ada Lovelace"}],
-            abs_url=f"https://arxiv.org/abs/{arxiv_id}v1",
             pdf_url=pdf_url,
-            published=LONG_AGO,
-            status="published",
+            topic=topic,
         )
-        TopicPaper.objects.create(topic=topic, paper=paper)
-        self.expected_papers[arxiv_id] = paper.abstract
-        self.processed.add(paper.pk)
-        return paper
 
     def served_entries(self, count: int) -> tuple[list[str], list[str]]:
         """Atom entries of new papers whose PDFs are served."""
