@@ -538,6 +538,8 @@ def test_pages_answer_503_while_the_database_cannot_be_reached(client, db):
     cache.clear()
     with unreachable_database():
         down = [client.get(url) for url in ("/papers/", "/tags/", topic.get_absolute_url())]
+        in_chinese = client.get("/zh-hans/papers/")
     assert [r.status_code for r in down] == [503, 503, 503]
     assert all(r["Retry-After"] == "30" and b"database" in r.content for r in down)
+    assert in_chinese.status_code == 503 and "数据库" in in_chinese.content.decode()
     assert client.get("/papers/").status_code == 200
