@@ -15,6 +15,10 @@ def parse_date(value: str) -> dt.datetime:
         raise CommandError(f"--since must be a date like 2024-10-12, not {value!r}") from exc
 
 
+def unreachable(exc: Exception) -> CommandError:
+    return CommandError(f"The database could not be reached; run it again: {exc}")
+
+
 class Command(BaseCommand):
     help = "Run one topic's pipeline now: fetch from arXiv, process each paper, build the digest."
 
@@ -54,7 +58,7 @@ class Command(BaseCommand):
                     progress=lambda arxiv_id, change: bar.update(1),
                 )
         except DATABASE_ERRORS as exc:
-            raise CommandError(f"The database could not be reached; run it again: {exc}") from exc
+            raise unreachable(exc) from exc
         run = outcome.run
         failed = run.failed
         for paper_id in tqdm(
@@ -63,9 +67,7 @@ class Command(BaseCommand):
             try:
                 paper = processing.process_paper(paper_id)
             except DATABASE_ERRORS as exc:
-                raise CommandError(
-                    f"The database could not be reached; run it again: {exc}"
-                ) from exc
+                raise unreachable(exc) from exc
             if paper.state == Paper.State.FAILED:
                 failed += 1
                 self.stderr.write(f"  {paper.arxiv_id}: {paper.last_error}")
