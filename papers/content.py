@@ -6,8 +6,11 @@ Receivers bump it on every save and delete of what readers see; queryset `.updat
 When the cache cannot be reached, nothing fails: pages and counts are computed afresh.
 """
 
+import hashlib
 import logging
 import time
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
 from redis.exceptions import RedisError
@@ -15,7 +18,10 @@ from redis.exceptions import RedisError
 VERSION_KEY = "papers:content-version"
 # What a cache that cannot be reached raises (Redis down, a file cache on a full disk).
 CACHE_ERRORS = (RedisError, OSError)
+# What is kept per content version lives at most this long, should no change come for a while.
+KEPT_SECONDS = 24 * 60 * 60
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 def content_version() -> str | None:
@@ -43,3 +49,23 @@ def bump_content_version() -> None:
         cache.set(VERSION_KEY, new, None)
     except CACHE_ERRORS as exc:
         log.warning("Could not mark cached pages stale: %s", exc)
+
+
+def kept(name: str, compute: Callable[[], T]) -> T:
+    """`compute()`, done once per content version and shared through the cache (counts over the
+    whole archive, say). Done afresh, uncached, when the cache cannot be reached."""
+    version = content_version()
+    if version is None:
+        return compute()
+    key = "papers:kept:" + hashlib.md5(f"{version}:{name}".encode()).hexdigest()
+    try:
+        value = cache.get(key)
+    except CACHE_ERRORS:
+        return compute()
+    if value is None:
+        value = compute()
+        try:
+            cache.set(key, value, KEPT_SECONDS)
+        except CACHE_ERRORS:
+            pass
+    return value

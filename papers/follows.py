@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
-from django.http import Http404, QueryDict
+from django.http import Http404, HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
 from papers import authors, inputs, selectors
@@ -65,6 +65,8 @@ class Follow:
 
 def _tags(params: QueryDict, name: str) -> tuple[Tag, ...]:
     slugs = selectors.clean_tag_slugs(params.getlist(name))[:MAX_VALUES]
+    if not slugs:
+        return ()
     tags = selectors.tags_by_slugs(slugs)
     if len(tags) != len(slugs):
         raise Http404("No such tag")
@@ -76,6 +78,13 @@ def _one(params: QueryDict, name: str) -> str:
     if len(values) > 1:
         raise Http404(f"Only one {name} at a time")
     return values[0][:100] if values else ""
+
+
+def follow_of(request: HttpRequest) -> Follow:
+    """The request's follow, parsed once however many layers (canonical URL, view, feed) ask."""
+    if not hasattr(request, "follow"):
+        request.follow = parse_follow(request.GET)
+    return request.follow
 
 
 def parse_follow(params: QueryDict) -> Follow:

@@ -5,6 +5,7 @@ import datetime as dt
 
 import feedparser
 import pytest
+from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.management import call_command
 from django.db import connection
@@ -42,6 +43,22 @@ def test_tag_page_pages_from_the_kept_count(client, db):
         make_paper(tags=["nerf"])
     assert client.get("/tags/nerf/?page=2").content.decode().count('class="paper-item"') == 3
     assert client.get("/tags/nerf/?page=3").status_code == 404
+
+
+def test_list_counts_are_kept_until_the_next_change(db):
+    reader = Client()
+    reader.cookies[settings.SESSION_COOKIE_NAME] = "signed-in"  # no page cache for this reader
+    for _ in range(3):
+        make_paper(tags=["nerf", "avatar"])
+    make_paper(tags=["nerf"])
+    url = "/papers/?tag=avatar&tag=nerf"
+    assert reader.get(url).context["page_obj"].paginator.count == 3
+    with CaptureQueriesContext(connection) as context:
+        assert reader.get(url).context["page_obj"].paginator.count == 3
+    assert not [q["sql"] for q in context.captured_queries if "COUNT(" in q["sql"].upper()]
+    make_paper(tags=["nerf", "avatar"])
+    assert reader.get(url).context["page_obj"].paginator.count == 4
+    assert reader.get("/papers/?tag=avatar&tag=nobody").status_code == 404
 
 
 def test_digest_counts_only_published_papers(client, db):

@@ -35,6 +35,6 @@ def digest_citation(request: HttpRequest, slug: str, date: str, fmt: str) -> Htt
 
 
 def listing_citation(request: HttpRequest, fmt: str) -> HttpResponse:
-    follow = follows.parse_follow(request.GET)
+    follow = follows.follow_of(request)
     papers = follows.apply(follow, selectors.papers_for_listing())[:MAX_LISTING]
     return _answer(list(papers), fmt, "papers")

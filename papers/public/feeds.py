@@ -89,7 +89,7 @@ class PaperFeed(Feed):
     """The latest published papers, newest first; narrowed by a follow's parameters, if any."""
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> FeedScope:
-        return FeedScope(request, follow=follows.parse_follow(request.GET))
+        return FeedScope(request, follow=follows.follow_of(request))
 
     def title(self, scope: FeedScope) -> str:
         if scope.follow and scope.follow.pairs():

@@ -76,7 +76,7 @@ def canonical_follow(url_name: str):
     def decorator(view):
         @functools.wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            follow = follows.parse_follow(request.GET)
+            follow = follows.follow_of(request)
             given = [(k, v) for k, values in request.GET.lists() for v in values if k != "page"]
             if given != follow.pairs():
                 return redirect(canonical_url(request, url_name, follow), permanent=True)
@@ -90,7 +90,7 @@ def canonical_follow(url_name: str):
 @cached_page
 @canonical_follow("papers:paper_list")
 def paper_list(request: HttpRequest) -> HttpResponse:
-    follow = follows.parse_follow(request.GET)
+    follow = follows.follow_of(request)
     papers = paginate(
         request, follows.apply(follow, selectors.papers_for_listing()), PAPERS_PER_PAGE
     )
