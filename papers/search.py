@@ -344,7 +344,7 @@ def attach_snippets(papers: list[Paper], text: str) -> None:
         Paper.objects.filter(pk__in=[p.pk for p in papers]).values_list("pk", "full_text")
     )
     for paper in papers:
-        summaries = [s.tldr for s in paper.summaries.all()] + [
-            s.method for s in paper.summaries.all()
+        summaries = [s.tldr for s in paper.summary_list()] + [
+            s.method for s in paper.summary_list()
         ]
         paper.snippet = snippet([paper.abstract, *summaries, bodies.get(paper.pk, "")], text)

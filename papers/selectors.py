@@ -48,7 +48,9 @@ HEAVY_PAPER_FIELDS = (
 
 
 def visible_figures() -> Prefetch:
-    return Prefetch("figures", queryset=Figure.objects.filter(hidden=False).order_by("order", "id"))
+    """The figures a page may show (`Paper.figure_list`)."""
+    figures = Figure.objects.filter(hidden=False).order_by("order", "id")
+    return Prefetch("figures", queryset=figures, to_attr="prefetched_figures")
 
 
 # What list items, feed items and search snippets read of a summary; the rest stays behind.
@@ -62,7 +64,10 @@ def papers_for_listing() -> QuerySet:
         Paper.objects.published()
         .newest_first()
         .defer(*HEAVY_PAPER_FIELDS)
-        .prefetch_related("tags", Prefetch("summaries", queryset=summaries))
+        .prefetch_related(
+            Prefetch("tags", to_attr="prefetched_tags"),
+            Prefetch("summaries", queryset=summaries, to_attr="prefetched_summaries"),
+        )
     )
 
 
@@ -278,12 +283,13 @@ def entries_for_page(entries: QuerySet) -> QuerySet:
         entries.select_related("paper")
         .defer(*(f"paper__{name}" for name in HEAVY_PAPER_FIELDS))
         .prefetch_related(
-            "paper__tags",
-            "paper__summaries",
+            Prefetch("paper__tags", to_attr="prefetched_tags"),
+            Prefetch("paper__summaries", to_attr="prefetched_summaries"),
             "paper__links",
             Prefetch(
                 "paper__figures",
                 queryset=Figure.objects.filter(hidden=False).order_by("order", "id"),
+                to_attr="prefetched_figures",
             ),
         )
         .order_by("position", "id")
@@ -333,7 +339,7 @@ def digest_page(digest: Digest, entries) -> dict:
                 "paper": paper,
                 "summary": summary,
                 "summary_note": summary_fallback_note(summary, language),
-                "figures": list(paper.figures.all()) if paper.content_allowed else [],
+                "figures": paper.figure_list() if paper.content_allowed else [],
                 "kind": entry.get_kind_display() if entry.kind != entry.Kind.NEW else "",
                 "pick": entry.pick_reason,
                 "number": number,
@@ -362,7 +368,10 @@ def topic_picks(topic: Topic) -> QuerySet:
         )
         .exclude(pick_reason="")
         .select_related("paper", "digest__topic")
-        .prefetch_related("paper__summaries", "paper__tags")
+        .prefetch_related(
+            Prefetch("paper__summaries", to_attr="prefetched_summaries"),
+            Prefetch("paper__tags", to_attr="prefetched_tags"),
+        )
         .order_by("-digest__date", "digest", "position", "id")
     )
 
@@ -381,8 +390,8 @@ def cover_figure(paper: Paper) -> Figure | None:
     """The first figure the site may show for a paper (uses prefetched figures)."""
     if not paper.content_allowed:
         return None
-    for figure in paper.figures.all():
-        if not figure.hidden and (figure.image or figure.source_url):
+    for figure in paper.figure_list():
+        if figure.image or figure.source_url:
             return figure
     return None
 

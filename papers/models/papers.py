@@ -170,9 +170,29 @@ class Paper(models.Model):
     def is_published(self) -> bool:
         return self.status == Status.PUBLISHED
 
+    # Page selectors fetch tags, summaries and visible figures up front into these lists
+    # (`Prefetch(..., to_attr=...)`): a plain list spares Django a queryset per row and relation.
+
+    def tag_list(self) -> list:
+        if "prefetched_tags" in self.__dict__:
+            return self.prefetched_tags
+        return list(self.tags.all())
+
+    def summary_list(self) -> list["Summary"]:
+        if "prefetched_summaries" in self.__dict__:
+            return self.prefetched_summaries
+        return list(self.summaries.all())
+
+    def figure_list(self) -> list:
+        """The figures not hidden by an editor, in order."""
+        if "prefetched_figures" in self.__dict__:
+            return self.prefetched_figures
+        figures = [figure for figure in self.figures.all() if not figure.hidden]
+        return sorted(figures, key=lambda figure: (figure.order, figure.pk))
+
     def summary_for(self, language: str | None = None) -> "Summary | None":
         """The summary in `language`, else any; uses prefetched summaries when present."""
-        summaries = list(self.summaries.all())
+        summaries = self.summary_list()
         for summary in summaries:
             if summary.language == language:
                 return summary

@@ -142,7 +142,7 @@ class PaperFeed(Feed):
         return paper.updated_at
 
     def item_categories(self, paper: Paper) -> list[str]:
-        return [clean_text(tag.name) for tag in paper.tags.all()]
+        return [clean_text(tag.name) for tag in paper.tag_list()]
 
     def item_enclosures(self, paper: Paper) -> list[Enclosure]:
         enclosure = getattr(paper, "feed_enclosure", None)

@@ -132,7 +132,7 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     paper = selectors.published_paper(bare_id)
     language = summary_language()
     summaries = sorted(paper.summaries.all(), key=lambda s: (s.language != language, s.language))
-    figures = list(paper.figures.all()) if paper.content_allowed else []
+    figures = paper.figure_list() if paper.content_allowed else []
     context = {
         "paper": paper,
         "summaries": summaries,
