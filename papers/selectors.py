@@ -47,27 +47,29 @@ HEAVY_PAPER_FIELDS = (
 )
 
 
-def visible_figures() -> Prefetch:
+def visible_figures(lookup: str = "figures") -> Prefetch:
     """The figures a page may show (`Paper.figure_list`)."""
     figures = Figure.objects.filter(hidden=False).order_by("order", "id")
-    return Prefetch("figures", queryset=figures, to_attr="prefetched_figures")
+    return Prefetch(lookup, queryset=figures, to_attr="prefetched_figures")
 
 
 # What list items, feed items and search snippets read of a summary; the rest stays behind.
 LISTING_SUMMARY_FIELDS = ("id", "paper_id", "language", "tldr", "key_takeaways", "method")
 
 
+def short_summaries(lookup: str = "summaries") -> Prefetch:
+    """The summary fields list items, feed items and search snippets read (`Paper.summary_list`)."""
+    summaries = Summary.objects.only(*LISTING_SUMMARY_FIELDS)
+    return Prefetch(lookup, queryset=summaries, to_attr="prefetched_summaries")
+
+
 def papers_for_listing() -> QuerySet:
     """Published papers, newest first, with what a list item shows."""
-    summaries = Summary.objects.only(*LISTING_SUMMARY_FIELDS)
     return (
         Paper.objects.published()
         .newest_first()
         .defer(*HEAVY_PAPER_FIELDS)
-        .prefetch_related(
-            Prefetch("tags", to_attr="prefetched_tags"),
-            Prefetch("summaries", queryset=summaries, to_attr="prefetched_summaries"),
-        )
+        .prefetch_related(Prefetch("tags", to_attr="prefetched_tags"), short_summaries())
     )
 
 
@@ -286,14 +288,23 @@ def entries_for_page(entries: QuerySet) -> QuerySet:
             Prefetch("paper__tags", to_attr="prefetched_tags"),
             Prefetch("paper__summaries", to_attr="prefetched_summaries"),
             "paper__links",
-            Prefetch(
-                "paper__figures",
-                queryset=Figure.objects.filter(hidden=False).order_by("order", "id"),
-                to_attr="prefetched_figures",
-            ),
+            visible_figures("paper__figures"),
         )
         .order_by("position", "id")
     )
+
+
+def feed_entries() -> Prefetch:
+    """A digest's published papers in order, with what a feed item shows: the short summary
+    fields, and the figures a cover is chosen from."""
+    entries = (
+        DigestEntry.objects.filter(paper__status=Status.PUBLISHED)
+        .select_related("paper")
+        .defer(*(f"paper__{name}" for name in HEAVY_PAPER_FIELDS))
+        .prefetch_related(short_summaries("paper__summaries"), visible_figures("paper__figures"))
+        .order_by("position", "id")
+    )
+    return Prefetch("entries", queryset=entries)
 
 
 def digest_entries() -> Prefetch:
@@ -369,7 +380,7 @@ def topic_picks(topic: Topic) -> QuerySet:
         .exclude(pick_reason="")
         .select_related("paper", "digest__topic")
         .prefetch_related(
-            Prefetch("paper__summaries", to_attr="prefetched_summaries"),
+            short_summaries("paper__summaries"),
             Prefetch("paper__tags", to_attr="prefetched_tags"),
         )
         .order_by("-digest__date", "digest", "position", "id")

@@ -257,7 +257,7 @@ class TopicFeed(Feed):
                 break
             digests.append(digest)
             papers += digest.paper_count
-        prefetch_related_objects(digests, selectors.digest_entries())
+        prefetch_related_objects(digests, selectors.feed_entries())
         for digest in digests:
             digest.feed_enclosure = enclosure_for(scope.request, selectors.digest_cover(digest))
             digest.feed_request = scope.request
