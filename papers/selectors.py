@@ -133,9 +133,22 @@ class IdPaginator(Paginator):
     def page(self, number):
         page = super().page(number)
         if isinstance(page.object_list, QuerySet):
-            ids = list(page.object_list.prefetch_related(None).values_list("pk", flat=True))
-            page.object_list = self.object_list.filter(pk__in=ids)
+            page.object_list = self.object_list.filter(pk__in=self._ids(page))
         return page
+
+    def _ids(self, page) -> list[int]:
+        """The page's ids (their order is the queryset's again once filtered by them). A page
+        past the middle is found from the other end, in the reverse order (when the order ends
+        in the id, so that it mirrors exactly): the last page of 100,000 papers then skips 0
+        rows, not 99,980."""
+        queryset = self.object_list.prefetch_related(None)
+        ordering = queryset.query.order_by
+        bottom = (page.number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if bottom > self.count // 2 and ordering and ordering[-1] in ("id", "-id", "pk", "-pk"):
+            reverse = queryset.reverse().values_list("pk", flat=True)
+            return list(reverse[self.count - top : self.count - bottom])
+        return list(queryset.values_list("pk", flat=True)[bottom:top])
 
 
 def tags_by_slugs(values: list[str]) -> list[Tag]:

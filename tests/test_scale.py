@@ -176,6 +176,18 @@ def test_the_bench_urlconf_serves_the_site_and_a_bare_view(
     assert client.get("/").status_code == 200
 
 
+def test_pages_past_the_middle_mirror_the_order_exactly(client, db):
+    day = dt.datetime(2024, 10, 12, tzinfo=dt.UTC)
+    for i in range(45):  # many papers of the same instant: only the id tells them apart
+        make_paper(title=f"Paper {i:02d}", published=day + dt.timedelta(days=i % 3))
+    expected = [p.title for p in Paper.objects.published().newest_first()]
+    shown = []
+    for number in (1, 2, 3):
+        shown += [p.title for p in client.get(f"/papers/?page={number}").context["page_obj"]]
+    assert shown == expected
+    assert client.get("/papers/?page=4").status_code == 404
+
+
 def test_pages_found_by_id_keep_their_order(client, db):
     papers = [make_paper(title=f"Numbered paper {i:02d}", tags=["nerf"]) for i in range(25)]
     newest_first = [p.title for p in sorted(papers, key=lambda p: p.published, reverse=True)]
