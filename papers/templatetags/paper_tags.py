@@ -6,6 +6,9 @@ from django import template
 from django.http import HttpRequest
 
 from papers import text
+from papers.citations import bibtex_entry, highwire_meta
+from papers.models import author_key
+from papers.public.views import url_in_language
 
 register = template.Library()
 
@@ -65,15 +68,11 @@ def summary_in(paper, language: str):
 @register.simple_tag
 def citation_meta(paper) -> list[tuple[str, str]]:
     """Highwire `citation_*` name/content pairs, for reference managers."""
-    from papers.citations import highwire_meta
-
     return highwire_meta(paper)
 
 
 @register.filter
 def bibtex(paper) -> str:
-    from papers.citations import bibtex_entry
-
     return bibtex_entry(paper)
 
 
@@ -89,14 +88,10 @@ def listing_query(request: HttpRequest) -> str:
 @register.filter
 def author_keys(names: list[str]) -> list[tuple[str, str]]:
     """Each author's name with the key of their author page."""
-    from papers.models import author_key
-
     return [(name, author_key(name)) for name in names]
 
 
 @register.simple_tag
 def page_in_language(request: HttpRequest, code: str) -> str:
     """This page's absolute URL in another language, for hreflang alternates."""
-    from papers.public.views import url_in_language
-
     return request.build_absolute_uri(url_in_language(request.get_full_path(), code))
