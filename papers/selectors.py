@@ -241,8 +241,9 @@ def tags_with_counts() -> CountedTags:
 
 
 def tag_paper_count(tag: Tag) -> int:
-    """How many published papers have this tag."""
-    return next((row[4] for row in tag_count_rows() if row[0] == tag.pk), 0)
+    """How many published papers have this tag (one tag's links only, not every tag's)."""
+    links = Paper.tags.through.objects.filter(tag=tag, content_object__status=Status.PUBLISHED)
+    return kept(f"tag-count:{tag.pk}", links.count)
 
 
 def cloud_weights(tags: list[Tag], steps: int = 5) -> list[tuple[Tag, int]]:
