@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
+from papers.content import bump_content_version
 from papers.models.summaries import Summary
 from papers.models.tags import Tag, TaggedPaper
 from papers.models.topics import Status, Topic
@@ -237,10 +238,23 @@ class Paper(models.Model):
             self.edited_fields = [*self.edited_fields, "tags"]
 
     def add_tags(self, tags: Iterable["Tag"]) -> list["Tag"]:
-        """Add tags made by the pipeline or an import, except those an editor removed."""
+        """Add tags made by the pipeline or an import, except those an editor removed.
+
+        The links are written in one insert, which sends no signals: the content version is
+        bumped here when a link is new.
+        """
         removed = set(self.removed_tags)
         kept = [tag for tag in tags if tag.name.casefold() not in removed]
-        self.tags.add(*kept)
+        have = set(TaggedPaper.objects.filter(content_object=self).values_list("tag", flat=True))
+        new = [
+            TaggedPaper(content_object=self, tag=tag)
+            for tag in dict.fromkeys(kept)
+            if tag.pk not in have
+        ]
+        if new:
+            TaggedPaper.objects.bulk_create(new, ignore_conflicts=True)
+            getattr(self, "_prefetched_objects_cache", {}).pop("tags", None)
+            bump_content_version()
         return kept
 
     @property
