@@ -261,7 +261,7 @@ def extract_pdf(
         for blocks in pages
     ]
     text = clean_text("\n\n".join(page_texts))
-    letters = sum(1 for ch in text if ch.isalnum())
+    letters = sum(map(str.isalnum, text))
     if letters < 40 * len(page_texts):
         # a repaired file whose pages came out empty is broken; otherwise it is a scan
         kind = BROKEN if repaired and letters == 0 else NO_TEXT
