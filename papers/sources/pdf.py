@@ -212,8 +212,9 @@ def extract_pdf(
                     affiliations = pdf_affiliations.affiliations(data, page.rect.height)
                 regions = []
                 if max_figures and any(layout.CAPTION_RE.match(b.lines[0]) for b in blocks):
-                    bombs = layout.oversized_pictures(page)
-                    for found in layout.page_figures(page, blocks):
+                    images = page.get_image_info()
+                    bombs = layout.oversized_pictures(images)
+                    for found in layout.page_figures(page, blocks, images):
                         regions.append(found.region)
                         caption = found.caption
                         if not caption.is_figure or caption.label in seen:
