@@ -5,13 +5,13 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from taggit.managers import TaggableManager
 
-from papers.content import bump_content_version
 from papers.models.summaries import Summary
 from papers.models.tags import Tag, TaggedPaper
 from papers.models.topics import Status, Topic
@@ -240,21 +240,19 @@ class Paper(models.Model):
     def add_tags(self, tags: Iterable["Tag"]) -> list["Tag"]:
         """Add tags made by the pipeline or an import, except those an editor removed.
 
-        The links are written in one insert, which sends no signals: the content version is
-        bumped here when a link is new.
+        The new links are written in one insert, with the signals the tag manager's add() sends.
         """
         removed = set(self.removed_tags)
         kept = [tag for tag in tags if tag.name.casefold() not in removed]
         have = set(TaggedPaper.objects.filter(content_object=self).values_list("tag", flat=True))
-        new = [
-            TaggedPaper(content_object=self, tag=tag)
-            for tag in dict.fromkeys(kept)
-            if tag.pk not in have
-        ]
+        new = {tag.pk: tag for tag in kept if tag.pk not in have}
         if new:
-            TaggedPaper.objects.bulk_create(new, ignore_conflicts=True)
+            changed = {"sender": TaggedPaper, "instance": self, "reverse": False, "model": Tag}
+            m2m_changed.send(action="pre_add", pk_set=set(new), using=self._state.db, **changed)
+            links = [TaggedPaper(content_object=self, tag=tag) for tag in new.values()]
+            TaggedPaper.objects.bulk_create(links, ignore_conflicts=True)
             getattr(self, "_prefetched_objects_cache", {}).pop("tags", None)
-            bump_content_version()
+            m2m_changed.send(action="post_add", pk_set=set(new), using=self._state.db, **changed)
         return kept
 
     @property

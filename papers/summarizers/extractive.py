@@ -172,7 +172,7 @@ def similarities(sentences: list[Sentence]) -> dict[tuple[int, int], float]:
                 if shorter[j] > shorter[i]:
                     dots[j] = dots.get(j, 0.0) + value * sentences[j].terms[word]
         for j, dot in dots.items():
-            found[min(i, j), max(i, j)] = dot
+            found[(i, j) if i < j else (j, i)] = dot
     return found
 
 
