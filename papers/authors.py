@@ -14,7 +14,8 @@ from papers.models import AuthorAlias, Paper, PaperAuthor, author_key
 
 
 def index_authors(paper_ids: Iterable[int]) -> None:
-    """Rewrite the author rows of these papers from their `authors` lists."""
+    """Rewrite the author rows of these papers from their `authors` lists (when they changed:
+    most writers of a paper's text leave its authors as they were)."""
     ids = list(paper_ids)
     if not ids:
         return
@@ -25,8 +26,12 @@ def index_authors(paper_ids: Iterable[int]) -> None:
             key = author_key(name)
             if key:
                 rows.append(PaperAuthor(paper_id=pk, position=position, name=name, key=key))
+    stored = PaperAuthor.objects.filter(paper_id__in=ids)
+    wanted = {(row.paper_id, row.position, row.name, row.key) for row in rows}
+    if set(stored.values_list("paper_id", "position", "name", "key")) == wanted:
+        return
     with transaction.atomic():
-        PaperAuthor.objects.filter(paper_id__in=ids).delete()
+        stored.delete()
         PaperAuthor.objects.bulk_create(rows)
 
 

@@ -40,13 +40,18 @@ def content_version() -> str | None:
     return version
 
 
+# The last version this process wrote, in microseconds: a bump never writes the same one twice,
+# with one cache write and no read (a paper's processing bumps it a dozen times).
+_last_bump = 0
+
+
 def bump_content_version() -> None:
     """Make every cached page stale. Saving must not fail when the cache is down."""
+    global _last_bump
+    _last_bump = max(time.time_ns() // 1000, _last_bump + 1)
+    seconds, micros = divmod(_last_bump, 1_000_000)
     try:
-        new = f"{time.time():.6f}"
-        if new == cache.get(VERSION_KEY):
-            new = f"{time.time() + 0.000001:.6f}"
-        cache.set(VERSION_KEY, new, None)
+        cache.set(VERSION_KEY, f"{seconds}.{micros:06d}", None)
     except CACHE_ERRORS as exc:
         log.warning("Could not mark cached pages stale: %s", exc)
 

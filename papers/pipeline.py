@@ -358,14 +358,15 @@ def store_paper(topic: Topic, data: arxiv_api.PaperData) -> tuple[Paper, str, bo
     return paper, change, joined
 
 
+@transaction.atomic
 def tag_paper(paper: Paper, topics: list[Topic] | None = None) -> None:
     """Tag a paper with its topics' names, its arXiv categories and its summary's keywords."""
     topics = topics if topics is not None else list(paper.topics.all())
-    tags = tagging.tags_for([t.name for t in topics], Tag.Kind.TOPIC)
-    tags += tagging.tags_for(paper.categories, Tag.Kind.CATEGORY)
+    names = [(t.name, Tag.Kind.TOPIC) for t in topics]
+    names += [(code, Tag.Kind.CATEGORY) for code in paper.categories]
     for summary in paper.summaries.all():
-        tags += tagging.tags_for(tagging.keyword_names(summary.keywords), Tag.Kind.KEYWORD)
-    paper.add_tags(tags)
+        names += [(k, Tag.Kind.KEYWORD) for k in tagging.keyword_names(summary.keywords)]
+    paper.add_tags(tagging.tags_for_names(names))
 
 
 @transaction.atomic

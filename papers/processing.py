@@ -43,20 +43,20 @@ def process_paper(paper_id: int) -> Paper:
             extract_paper(paper)
         pdf_ok = not needs_pdf or paper.state != Paper.State.FAILED
         summary_ok = summarize_paper(paper)
-        tag_paper(paper)
+        with transaction.atomic():  # the tags and the paper's new state in one commit
+            tag_paper(paper)
+            if pdf_ok and summary_ok:
+                paper.state = Paper.State.DONE
+                if failed_before:
+                    paper.last_error = ""
+                    paper.next_attempt_at = None
+                paper.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
     except DATABASE_ERRORS:
         raise
     except Exception as exc:  # noqa: BLE001 - recorded on the paper, retried like any failure
         logger.exception("Processing %s stopped", paper.arxiv_id)
         record_gave_up(paper.pk, f"{type(exc).__name__}: {exc}")
         paper.refresh_from_db()
-        return paper
-    if pdf_ok and summary_ok:
-        paper.state = Paper.State.DONE
-        if failed_before:
-            paper.last_error = ""
-            paper.next_attempt_at = None
-        paper.save(update_fields=["state", "last_error", "next_attempt_at", "updated_at"])
     return paper
 
 
@@ -74,7 +74,8 @@ def check_licence(paper: Paper) -> bool:
         logger.warning("No licence for %s: %s", paper.arxiv_id, exc)
         return False
     paper.license_checked_at = timezone.now()
-    paper.save(update_fields=["license", "license_checked_at", "updated_at"])
+    with transaction.atomic():  # with its history row
+        paper.save(update_fields=["license", "license_checked_at", "updated_at"])
     return True
 
 

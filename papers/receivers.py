@@ -46,6 +46,12 @@ def content_changed(**kwargs) -> None:
     bump_content_version()
 
 
+def tags_changed(action: str, **kwargs) -> None:
+    """m2m_changed: a paper's tags changed once the change is done (not before it, "pre_*")."""
+    if action.startswith("post_"):
+        bump_content_version()
+
+
 def remember_digest_status(sender, instance: Digest, **kwargs) -> None:
     """pre_save: was the digest already published in the database?"""
     instance._was_published = (
@@ -72,7 +78,7 @@ def connect() -> None:
         post_save.connect(content_changed, sender=model, dispatch_uid=uid + ".save")
         post_delete.connect(content_changed, sender=model, dispatch_uid=uid + ".delete")
     m2m_changed.connect(
-        content_changed, sender=TaggedPaper, dispatch_uid="papers.content-version.tags"
+        tags_changed, sender=TaggedPaper, dispatch_uid="papers.content-version.tags"
     )
     pre_save.connect(
         remember_digest_status, sender=Digest, dispatch_uid="papers.mail.digest-status"

@@ -65,6 +65,19 @@ def find_tag(name: str) -> Tag | None:
     )
 
 
+def find_tags(keys: Iterable[str]) -> dict[str, Tag]:
+    """`find_tag` for many folded keys in one query: key -> the tag stored under it."""
+    found: dict[str, Tag] = {}
+    tags = (
+        Tag.objects.filter(key__in=set(keys))
+        .select_related("merged_into")
+        .order_by(F("merged_into").asc(nulls_first=True), "pk")
+    )
+    for tag in tags:
+        found.setdefault(tag.key, tag)
+    return found
+
+
 def get_or_create_tag(name: str, kind: str) -> Tag:
     tag = find_tag(name)
     if tag is None:
@@ -78,12 +91,20 @@ def get_or_create_tag(name: str, kind: str) -> Tag:
 
 def tags_for(names: Iterable[str], kind: str) -> list[Tag]:
     """The tags to give a paper for these names, with merges and blocks applied, once each."""
+    return tags_for_names((name, kind) for name in names)
+
+
+def tags_for_names(names: Iterable[tuple[str, str]]) -> list[Tag]:
+    """`tags_for` for (name, kind) pairs of several kinds, with one query for the tags that exist."""
+    wanted = [
+        (name, kind, vocabulary.fold(name)) for raw, kind in names if (name := tag_name(raw, kind))
+    ]
+    known = find_tags(key for _, _, key in wanted)
     tags: list[Tag] = []
-    for raw in names:
-        name = tag_name(raw, kind)
-        if not name:
-            continue
-        tag = resolve(get_or_create_tag(name, kind))
+    for name, kind, key in wanted:
+        if key not in known:
+            known[key] = get_or_create_tag(name, kind)
+        tag = resolve(known[key])
         if tag is not None and tag not in tags:
             tags.append(tag)
     return tags

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchVectorField
 from django.db import models
+from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -257,10 +258,21 @@ class Paper(models.Model):
             self.edited_fields = [*self.edited_fields, "tags"]
 
     def add_tags(self, tags: Iterable["Tag"]) -> list["Tag"]:
-        """Add tags made by the pipeline or an import, except those an editor removed."""
+        """Add tags made by the pipeline or an import, except those an editor removed.
+
+        The new links are written in one insert, with the signals the tag manager's add() sends.
+        """
         removed = set(self.removed_tags)
         kept = [tag for tag in tags if tag.name.casefold() not in removed]
-        self.tags.add(*kept)
+        have = set(TaggedPaper.objects.filter(content_object=self).values_list("tag", flat=True))
+        new = {tag.pk: tag for tag in kept if tag.pk not in have}
+        if new:
+            changed = {"sender": TaggedPaper, "instance": self, "reverse": False, "model": Tag}
+            m2m_changed.send(action="pre_add", pk_set=set(new), using=self._state.db, **changed)
+            links = [TaggedPaper(content_object=self, tag=tag) for tag in new.values()]
+            TaggedPaper.objects.bulk_create(links, ignore_conflicts=True)
+            getattr(self, "_prefetched_objects_cache", {}).pop("tags", None)
+            m2m_changed.send(action="post_add", pk_set=set(new), using=self._state.db, **changed)
         return kept
 
     @property

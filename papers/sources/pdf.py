@@ -212,8 +212,9 @@ def extract_pdf(
                     affiliations = pdf_affiliations.affiliations(data, page.rect.height)
                 regions = []
                 if max_figures and any(layout.CAPTION_RE.match(b.lines[0]) for b in blocks):
-                    bombs = layout.oversized_pictures(page)
-                    for found in layout.page_figures(page, blocks):
+                    images = page.get_image_info()
+                    bombs = layout.oversized_pictures(images)
+                    for found in layout.page_figures(page, blocks, images):
                         regions.append(found.region)
                         caption = found.caption
                         if not caption.is_figure or caption.label in seen:
@@ -261,7 +262,7 @@ def extract_pdf(
         for blocks in pages
     ]
     text = clean_text("\n\n".join(page_texts))
-    letters = sum(1 for ch in text if ch.isalnum())
+    letters = sum(map(str.isalnum, text))
     if letters < 40 * len(page_texts):
         # a repaired file whose pages came out empty is broken; otherwise it is a scan
         kind = BROKEN if repaired and letters == 0 else NO_TEXT

@@ -57,7 +57,7 @@ def join_lines(lines: list[str], hyphenated_words: set[str]) -> str:
         line = line.strip()
         if not line:
             continue
-        match = _HYPHEN_END.search(out)
+        match = _HYPHEN_END.search(out) if out.endswith("-") else None
         if match and line[0].islower():
             head = match.group(1)
             tail = WORD.match(line)
@@ -259,21 +259,20 @@ def overlaps(a, b) -> bool:
     return min(a[2], b[2]) > max(a[0], b[0]) and min(a[3], b[3]) > max(a[1], b[1])
 
 
-def oversized_pictures(page) -> list[tuple]:
-    """Rects of the page's pictures that declare more than MAX_IMAGE_PIXELS (read from their
-    dictionaries, nothing decoded): a region that touches one is never rendered."""
+def oversized_pictures(images: list[dict]) -> list[tuple]:
+    """Rects of the page's pictures (`page.get_image_info()`) that declare more than
+    MAX_IMAGE_PIXELS (read from their dictionaries, nothing decoded): a region that touches one
+    is never rendered."""
     return [
-        tuple(info["bbox"])
-        for info in page.get_image_info()
-        if info["width"] * info["height"] > MAX_IMAGE_PIXELS
+        tuple(info["bbox"]) for info in images if info["width"] * info["height"] > MAX_IMAGE_PIXELS
     ]
 
 
-def _visual_elements(page) -> list[tuple]:
+def _visual_elements(page, images: list[dict]) -> list[tuple]:
     """Rects of images and of clusters of vector drawings, without page-sized backgrounds."""
     area = page.rect.width * page.rect.height
     rects = []
-    for info in page.get_image_info():
+    for info in images:
         r = tuple(page.rect & info["bbox"])
         if _width(r) >= 8 and _height(r) >= 8:
             rects.append(r)
@@ -372,14 +371,14 @@ def _find_region(
     return best
 
 
-def page_figures(page, blocks: list[Block]) -> list[_Found]:
+def page_figures(page, blocks: list[Block], images: list[dict]) -> list[_Found]:
     """Figure and table regions of one page, in reading order."""
     width, height = page.rect.width, page.rect.height
     two_column = _is_two_column(blocks, width)
     captions = _captions(blocks, width, two_column)
     if not captions:
         return []
-    elements = _visual_elements(page)
+    elements = _visual_elements(page, images)
     size = (width, height)
     # the caption nearest to its figure chooses first; each picture belongs to one caption
     first = [_find_region(c, elements, set(), blocks, captions, size) for c in captions]

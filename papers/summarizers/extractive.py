@@ -50,26 +50,26 @@ STOPWORDS = set(
 
 # Shortcomings: what makes a sentence about earlier work worth quoting as its problem.
 PROBLEM = re.compile(
-    r"\bhowever\b|\bsuffer|\blimited\b|\blimitations?\b|\bfail|\bstruggle|\bunable\b|"
-    r"\bchalleng|\bdifficult|\black\b|\bdrawbacks?\b|\bneglect|\boverlook|\brarely\b|"
-    r"\bcostly\b|\bexpensive\b|\bremains? (?:an? )?(?:open|unsolved|unexplored)|然而|难以|不足|局限",
+    r"\b(?:however\b|suffer|limited\b|limitations?\b|fail|struggle|unable\b|"
+    r"challeng|difficult|lack\b|drawbacks?\b|neglect|overlook|rarely\b|"
+    r"costly\b|expensive\b|remains? (?:an? )?(?:open|unsolved|unexplored))|然而|难以|不足|局限",
     re.IGNORECASE,
 )
 INNOVATION = re.compile(
-    r"\bnovel\b|\bfirst\b|\bnew\b|\bpropos|\bintroduc|\bunlike\b|\bunique\b|\bunif|首次|新颖|创新",
+    r"\b(?:novel\b|first\b|new\b|propos|introduc|unlike\b|unique\b|unif)|首次|新颖|创新",
     re.IGNORECASE,
 )
 WORKLOAD = re.compile(
-    r"\bdatasets?\b|\bhours?\b|\bbenchmarks?\b|\bextensive\b|\bcollect|\bconstruct|\bannotat|"
-    r"\btrain(?:ed|ing)?\b|\bgpus?\b|\bparameters\b|\bexperiments\b|\bparticipants\b|"
-    r"\bimplement|\bablation|\bcomprehensive\b|\blarge-scale\b|数据集|实验|训练",
+    r"\b(?:datasets?\b|hours?\b|benchmarks?\b|extensive\b|collect|construct|annotat|"
+    r"train(?:ed|ing)?\b|gpus?\b|parameters\b|experiments\b|participants\b|"
+    r"implement|ablation|comprehensive\b|large-scale\b)|数据集|实验|训练",
     re.IGNORECASE,
 )
 STEP = re.compile(
-    r"\bfirst(?:ly)?\b|\bthen\b|\bnext\b|\bfinally\b|\bsubsequently\b|\bafterwards?\b|"
-    r"\bstages?\b|\bsteps?\b|\bmodules?\b|\bbranch|\bencoder|\bdecoder|\bconsists? of\b|"
-    r"\bwe (?:use|employ|adopt|leverage|design|introduce|apply|train|extract|integrate|"
-    r"reconstruct|obtain|build|construct|feed|encode|decode|predict|compute|render)|"
+    r"\b(?:first(?:ly)?\b|then\b|next\b|finally\b|subsequently\b|afterwards?\b|"
+    r"stages?\b|steps?\b|modules?\b|branch|encoder|decoder|consists? of\b|"
+    r"we (?:use|employ|adopt|leverage|design|introduce|apply|train|extract|integrate|"
+    r"reconstruct|obtain|build|construct|feed|encode|decode|predict|compute|render))|"
     r"首先|然后|最后|模块",
     re.IGNORECASE,
 )
@@ -146,9 +146,34 @@ def tfidf_vectors(sentences: list[Sentence]) -> None:
 
 
 def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    """The dot product of two unit vectors, summed in the order of the shorter one's words."""
     if len(a) > len(b):
         a, b = b, a
-    return sum(v * b.get(w, 0.0) for w, v in a.items())
+    total = 0.0
+    for word, value in a.items():
+        if word in b:
+            total += value * b[word]
+    return total
+
+
+def similarities(sentences: list[Sentence]) -> dict[tuple[int, int], float]:
+    """The cosine of each pair of sentences (i < j) that share a word, found through an index of
+    words: the same sums as `cosine`, as each pair is summed in its shorter vector's order."""
+    postings: dict[str, list[int]] = {}
+    for i, sentence in enumerate(sentences):
+        for word in sentence.terms:
+            postings.setdefault(word, []).append(i)
+    shorter = [(len(s.terms), i) for i, s in enumerate(sentences)]  # the first of a pair is `a`
+    found: dict[tuple[int, int], float] = {}
+    for i, sentence in enumerate(sentences):
+        dots: dict[int, float] = {}
+        for word, value in sentence.terms.items():
+            for j in postings[word]:
+                if shorter[j] > shorter[i]:
+                    dots[j] = dots.get(j, 0.0) + value * sentences[j].terms[word]
+        for j, dot in dots.items():
+            found[(i, j) if i < j else (j, i)] = dot
+    return found
 
 
 CONVERGED = 1e-6  # of the mean score: past this, further iterations change no order
@@ -159,22 +184,10 @@ def textrank(sentences: list[Sentence], damping: float = 0.85, iterations: int =
     n = len(sentences)
     if n == 0:
         return []
-    postings: dict[str, list[int]] = {}
-    for i, sentence in enumerate(sentences):
-        for word in sentence.terms:
-            postings.setdefault(word, []).append(i)
-    edges: list[dict[int, float]] = [{} for _ in range(n)]
-    for i, sentence in enumerate(sentences):
-        neighbours = {j for word in sentence.terms for j in postings[word] if j > i}
-        for j in sorted(neighbours):
-            weight = cosine(sentence.terms, sentences[j].terms)
-            if weight > 0.01:
-                edges[i][j] = weight
-                edges[j][i] = weight
     weights = np.zeros((n, n))
-    for i, row in enumerate(edges):
-        for j, weight in row.items():
-            weights[i, j] = weight
+    for (i, j), weight in similarities(sentences).items():
+        if weight > 0.01:
+            weights[i, j] = weights[j, i] = weight
     # Column j divided by sentence j's total weight: the share of its rank each neighbour gets.
     out_weight = weights.sum(axis=0)
     shares = np.divide(weights, out_weight, out=np.zeros_like(weights), where=out_weight > 0)
@@ -229,8 +242,8 @@ def usable(text: str, *, lenient: bool = False) -> bool:
     words = text.split()
     if not (4 if lenient else 6) <= len(words) <= (150 if lenient else 70):
         return False
-    letters = sum(c.isalpha() for c in text)
-    visible = sum(not c.isspace() for c in text)
+    letters = sum(map(str.isalpha, text))
+    visible = len(text) - sum(map(str.isspace, text))
     return letters >= 0.65 * visible
 
 
