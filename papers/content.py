@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.core.cache import cache
+from django.db import transaction
 from redis.exceptions import RedisError
 
 VERSION_KEY = "papers:content-version"
@@ -46,7 +47,15 @@ _last_bump = 0
 
 
 def bump_content_version() -> None:
-    """Make every cached page stale. Saving must not fail when the cache is down."""
+    """Make every cached page stale, now and once more when the transaction commits: a page
+    rendered in between reads the data before the change, and would be kept under the new
+    version. Saving must not fail when the cache is down."""
+    _new_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_new_version)
+
+
+def _new_version() -> None:
     global _last_bump
     _last_bump = max(time.time_ns() // 1000, _last_bump + 1)
     seconds, micros = divmod(_last_bump, 1_000_000)

@@ -8,11 +8,12 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from papers.content import content_version
 from papers.models import Digest, Figure, Paper, Status, Summary, Tag
 from papers.public import caching, feeds
 from tests.factories import make_digest, make_paper, make_summary, make_topic
@@ -59,6 +60,15 @@ def test_list_counts_are_kept_until_the_next_change(db):
     make_paper(tags=["nerf", "avatar"])
     assert reader.get(url).context["page_obj"].paginator.count == 4
     assert reader.get("/papers/?tag=avatar&tag=nobody").status_code == 404
+
+
+def test_a_change_makes_pages_stale_again_when_it_commits(db, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        with transaction.atomic():
+            make_paper()
+            # A page rendered now reads the data before the commit, under this version.
+            during = content_version()
+    assert content_version() != during
 
 
 def test_digest_counts_only_published_papers(client, db):
