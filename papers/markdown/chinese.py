@@ -46,7 +46,7 @@ REVERSED_BY_NEGATION = {"与", "中"}
 NEGATION_GUARD = 2.0
 NEGATION_WORD_GUARD = 1.0
 # Grammar beyond the next word, as a bonus in log-probability: 在/从/于 ... 中 ("in ..."), and
-# 与 ... 相比 ("compared with"), 与 ... 结合 ("combined with"), 与 ... 之间 ("between").
+# 与 ... 相比 ("compared with"), 与 ... 结合 ("combined with"), 与 ... 之间 ("between"), 将 A 与 B.
 FRAME_BONUS = 2.0
 FRAME_OPENERS = "在从于"
 WITH_VERBS = (
@@ -64,7 +64,20 @@ WITH_VERBS = (
     "交互",
     "无关",
     "合作",
+    "对比",
+    "比较",
+    "差异",
+    "差值",
+    "差距",
+    "区别",
+    "相当",
+    "相符",
+    "不符",
+    "相近",
+    "匹配",
 )
+FRAME_GUARD = 2.0
+WITH_OPENERS = "将把"
 
 # The newspaper corpus's tag for a clause's edge (punctuation, a line's ends).
 CLAUSE_EDGE = "w"
@@ -389,25 +402,42 @@ def _research_words() -> list[tuple[str, str, int]]:
     return found
 
 
-def _guard(word: str, start: int, options: dict[int, list[str]]) -> float:
-    """The lead a word with a repaired 不 needs over 与 and 中 there (不可, and 可不 too)."""
+def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str]]) -> float:
+    """The lead a word with a repaired 不 needs over 与 and 中 there (不可, and 可不 too); more
+    where the grammar around wants 与 (将 A 与 B 相结合, 与 A 相比)."""
     for offset, char in enumerate(word):
-        if char == NEGATION and REVERSED_BY_NEGATION & set(options.get(start + offset, ())):
-            return NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
+        at = start + offset
+        reversed_ = REVERSED_BY_NEGATION & set(options.get(at, ()))
+        if char == NEGATION and reversed_:
+            guard = NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
+            if "与" in reversed_ and _frame("与", at, tokens, options):
+                guard += FRAME_GUARD
+            return guard
     return 0.0
 
 
 def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]]) -> float:
-    """FRAME_BONUS for a repaired 中 after 在/从/于, or a repaired 与 before one of WITH_VERBS,
-    in the same stretch (stretches end at punctuation)."""
+    """FRAME_BONUS for a repaired 中 after 在/从/于, or a repaired 与 before one of WITH_VERBS or
+    after 将/把, in the same stretch (stretches end at punctuation)."""
     if char == "中":
         opens = any(_could_be(tokens, options, i, FRAME_OPENERS) for i in range(at))
         return FRAME_BONUS if opens else 0.0
     if char == "与":
         # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is.
-        text = "".join(tokens[at + 2 :])
-        return FRAME_BONUS if any(word in text for word in WITH_VERBS) else 0.0
+        if any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS):
+            return FRAME_BONUS
+        # 将/把 A 与 B ...: "combine A with B".
+        if any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)):
+            return FRAME_BONUS
     return 0.0
+
+
+def _could_spell(tokens: list[str], options: dict[int, list[str]], start: int, word: str) -> bool:
+    """Whether `word` stands (or may stand, at positions to choose) anywhere from `start` on."""
+    for begin in range(start, len(tokens) - len(word) + 1):
+        if all(_could_be(tokens, options, begin + n, char) for n, char in enumerate(word)):
+            return True
+    return False
 
 
 def _could_be(tokens: list[str], options: dict[int, list[str]], index: int, chars: str) -> bool:
@@ -537,7 +567,7 @@ def _words_from(m: Model, tokens, options, start: int, out: list) -> None:
             picked = {**chosen, at: char} if at in options else chosen
             found = m.word(word)
             if found is not None:
-                extra = -_guard(word, start, options)
+                extra = -_guard(word, start, tokens, options)
                 if at in options and len(word) == 1:
                     extra += _frame(word, at, tokens, options)
                 for entry, exit_, logp in found:
