@@ -196,3 +196,33 @@ def test_seed_more_posts_are_repaired_without_unflagged_flips():
     assert right / damaged_total >= 0.98
     assert len(flips) <= 20
     assert unflagged == []
+
+
+# 中 before a verb or an adjective: 不 would read as well word by word, and reverse the sense.
+IN_BEFORE_VERB = "这是实际应用中需要考虑的重要因素。"
+IN_BEFORE_ADJECTIVE = "该方法确保视频中连续帧之间的颜色一致。"
+
+
+def test_in_before_a_verb_is_not_read_as_not():
+    repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
+    assert repaired == IN_BEFORE_VERB + CHINESE
+
+
+def test_in_before_an_adjective_is_never_read_as_not():
+    repaired, _ = repair_text(damage(IN_BEFORE_ADJECTIVE + CHINESE, "sloppy-windows-1254"))
+    assert "视频不连续" not in repaired
+
+
+# 与 ... 相同 / 的差值 / 相当: the verb or noun further on wants 与, although 不真实 and 不原始
+# read well word by word.
+WITH_FRAMES = [
+    "网络预测当前状态与真实值的差值。",
+    "模型保持了与原始网络几乎相同的精度。",
+    "本文方法取得了与最先进方法相当的性能。",
+]
+
+
+@pytest.mark.parametrize("sentence", WITH_FRAMES)
+def test_and_wanted_further_on_is_not_read_as_not(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
