@@ -260,7 +260,7 @@ CELERY_TASK_DEFAULT_QUEUE = "digest"
 CACHES = {
     "default": (
         {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "digest_site.redis_cache.RedisCache",
             "LOCATION": REDIS_URL,
             # A Redis that is down or hung costs a page a moment, then it is served uncached.
             "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 2},

@@ -40,7 +40,7 @@ def redis_down(settings, site):
     """After `site` is made, the cache is a Redis where nothing listens: every call fails."""
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "digest_site.redis_cache.RedisCache",
             "LOCATION": f"redis://127.0.0.1:{closed_port()}/3",
         }
     }

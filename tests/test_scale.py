@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from digest_site.redis_cache import RedisCache
 from papers.content import content_version
 from papers.models import Digest, Figure, Paper, Status, Summary, Tag
 from papers.public import caching, feeds
@@ -138,6 +139,15 @@ def test_a_conditional_request_is_answered_before_the_page_is_read(client, db):
     # A stale validator gets the full page.
     make_summary(paper, tldr="Changed.")
     assert client.get(url, headers={"if-none-match": etag}).status_code == 200
+
+
+def test_the_redis_cache_keeps_one_client(redis_url):
+    kept = RedisCache(redis_url, {})
+    kept.set("papers:test:one-client", "kept", 5)
+    assert kept.get("papers:test:one-client") == "kept"
+    # Django's own backend makes a new client, with its 170 reply handlers, for every call.
+    assert kept._cache.get_client() is kept._cache.get_client(write=True)
+    kept.delete("papers:test:one-client")
 
 
 def test_pages_are_served_uncached_when_the_cache_fails(client, db, monkeypatch):

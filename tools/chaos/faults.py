@@ -576,7 +576,7 @@ class Faults:
         def stopped():
             cache = {
                 "default": {
-                    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+                    "BACKEND": "digest_site.redis_cache.RedisCache",
                     "LOCATION": redis.url,
                     "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 1},
                 }
