@@ -49,6 +49,22 @@ NEGATION_WORD_GUARD = 1.0
 # 与 ... 相比 ("compared with"), 与 ... 结合 ("combined with"), 与 ... 之间 ("between"), 将 A 与 B.
 FRAME_BONUS = 2.0
 FRAME_OPENERS = "在从于"
+# 于 ends words that open no such frame (基于 "based on", 对于 "as for"), and a frame is closed by
+# its first 中 or 上 ("在数据集上取得了与 A 相当的结果" has no 中 to come).
+NOT_OPENING = {
+    "基于",
+    "由于",
+    "对于",
+    "用于",
+    "关于",
+    "等于",
+    "属于",
+    "至于",
+    "鉴于",
+    "大于",
+    "小于",
+}
+FRAME_CLOSERS = "中上"
 WITH_VERBS = (
     "相比",
     "结合",
@@ -420,8 +436,7 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
     """FRAME_BONUS for a repaired 中 after 在/从/于, or a repaired 与 before one of WITH_VERBS or
     after 将/把, in the same stretch (stretches end at punctuation)."""
     if char == "中":
-        opens = any(_could_be(tokens, options, i, FRAME_OPENERS) for i in range(at))
-        return FRAME_BONUS if opens else 0.0
+        return FRAME_BONUS if _opened(at, tokens, options) else 0.0
     if char == "与":
         # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is.
         if any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS):
@@ -430,6 +445,18 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         if any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)):
             return FRAME_BONUS
     return 0.0
+
+
+def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    """Whether a 在/从/于 before `at` opens a frame that nothing has closed yet."""
+    for i in range(at - 1, -1, -1):
+        if i not in options and tokens[i] in FRAME_CLOSERS:
+            return False
+        if _could_be(tokens, options, i, FRAME_OPENERS):
+            word = "".join(tokens[i - 1 : i + 1]) if i else ""
+            if i in options or word not in NOT_OPENING:
+                return True
+    return False
 
 
 def _could_spell(tokens: list[str], options: dict[int, list[str]], start: int, word: str) -> bool:
