@@ -203,6 +203,15 @@ IN_BEFORE_VERB = "这是实际应用中需要考虑的重要因素。"
 IN_BEFORE_ADJECTIVE = "该方法确保视频中连续帧之间的颜色一致。"
 
 
+# 在 right before the repaired character opens no 在 … 中 frame: 在中 is no phrase.
+NOT_RIGHT_AFTER_AT = "这类方法无法在不同帧之间保持一致的外观。"
+
+
+def test_not_right_after_at_is_restored():
+    repaired, _ = repair_text(damage(NOT_RIGHT_AFTER_AT + CHINESE, "sloppy-windows-1254"))
+    assert repaired == NOT_RIGHT_AFTER_AT + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE

@@ -448,8 +448,8 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
 
 
 def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
-    """Whether a 在/从/于 before `at` opens a frame that nothing has closed yet."""
-    for i in range(at - 1, -1, -1):
+    """Whether a 在/从/于 some way before `at` opens a frame that nothing has closed yet."""
+    for i in range(at - 2, -1, -1):
         if i not in options and tokens[i] in FRAME_CLOSERS:
             return False
         if _could_be(tokens, options, i, FRAME_OPENERS):
