@@ -212,6 +212,20 @@ def test_not_right_after_at_is_restored():
     assert repaired == NOT_RIGHT_AFTER_AT + CHINESE
 
 
+# 不 before a one-character adjective that ends the clause: 中高 or 与强 is no reading there.
+SHORT_PROPERTIES = [
+    "这种做法的鲁棒性不强。",
+    "该网络的推理效率不高，且显存占用大。",
+    "已有方法的精度不高或速度较慢。",
+]
+
+
+@pytest.mark.parametrize("sentence", SHORT_PROPERTIES)
+def test_not_before_a_short_adjective_is_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE

@@ -93,6 +93,10 @@ WITH_VERBS = (
     "匹配",
 )
 FRAME_GUARD = 2.0
+# 不 before a one-character adjective that ends the clause (质量不高, 能力不强): 中高 and 与高 are
+# no reading there, so the guard is off.
+SHORT_ADJECTIVES = "高强低大小好佳足多少快慢准稳"
+CLAUSE_TAIL = "的等或和及"
 WITH_OPENERS = "将把"
 
 # The newspaper corpus's tag for a clause's edge (punctuation, a line's ends).
@@ -425,11 +429,19 @@ def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str
         at = start + offset
         reversed_ = REVERSED_BY_NEGATION & set(options.get(at, ()))
         if char == NEGATION and reversed_:
+            if len(word) == 1 and _short_property(at, tokens, options):
+                return 0.0
             guard = NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
             if "与" in reversed_ and _frame("与", at, tokens, options):
                 guard += FRAME_GUARD
             return guard
     return 0.0
+
+
+def _short_property(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    if at + 1 >= len(tokens) or at + 1 in options or tokens[at + 1] not in SHORT_ADJECTIVES:
+        return False
+    return at + 2 == len(tokens) or _could_be(tokens, options, at + 2, CLAUSE_TAIL)
 
 
 def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]]) -> float:
