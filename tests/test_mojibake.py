@@ -226,6 +226,16 @@ def test_not_before_a_short_adjective_is_restored(sentence):
     assert repaired == sentence + CHINESE
 
 
+# 与 between nouns that end the clause, as in a heading: 中 would leave the clause without a verb.
+SHORT_COORDINATIONS = ["（2）方法与实现：", "- 优点与不足："]
+
+
+@pytest.mark.parametrize("heading", SHORT_COORDINATIONS)
+def test_and_in_a_short_coordination_is_restored(heading):
+    repaired, _ = repair_text(damage(heading + "\n" + CHINESE, "sloppy-windows-1254"))
+    assert repaired == heading + "\n" + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE

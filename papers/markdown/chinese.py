@@ -19,6 +19,7 @@ candidate at its unknown positions, and gives each choice with its margin: how m
 the best reading is than the best reading with another character at that position.
 """
 
+import itertools
 import math
 import pickle
 import re
@@ -98,6 +99,10 @@ FRAME_GUARD = 2.0
 SHORT_ADJECTIVES = "高强低大小好佳足多少快慢准稳"
 CLAUSE_TAIL = "的等或和及"
 WITH_OPENERS = "将把"
+# A repaired 与 between nouns where one or two nouns (of up to SHORT_TAIL characters) end the
+# clause, as in a heading "实验设计与实施：", gets TAIL_BONUS: 中 there leaves no verb.
+SHORT_TAIL = 4
+TAIL_BONUS = 1.0
 
 # The newspaper corpus's tag for a clause's edge (punctuation, a line's ends).
 CLAUSE_EDGE = "w"
@@ -155,6 +160,7 @@ class Model:
     unknown: int  # the state of a character not known as a word of its own: a noun
     names: tuple[int, int]  # entry and exit state of a Latin word
     numbers: tuple[int, int]  # and of a number
+    nouns: frozenset[int]  # the entry states of nouns
 
     def word(self, text: str) -> list[tuple[int, int, float]] | None:
         found = self.words.get(text)
@@ -274,6 +280,7 @@ def model() -> Model:
         states["n"],
         (states["nz"], states["nz"]),
         (states["m"], states["m"]),
+        frozenset(states[tag] for tag in NOUNS if tag in states),
     )
 
 
@@ -360,6 +367,7 @@ def tagger_model() -> Model:
         states[("S", "n")],
         (states[("B", "nz")], states[("E", "nz")]),
         (states[("B", "m")], states[("E", "m")]),
+        frozenset(n for (_, tag), n in states.items() if NEWSPAPER_TAG.get(tag, tag) in NOUNS),
     )
 
 
@@ -457,6 +465,38 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         if any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)):
             return FRAME_BONUS
     return 0.0
+
+
+def _short_tail(m: Model, at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    """Whether a noun stands before `at` and one or two nouns end the clause after it
+    ("实验设计与实施：", "训练与推理过程"), with no 在/从/于 that would ask for 中 there."""
+    rest = tokens[at + 1 :]
+    if not 0 < len(rest) <= SHORT_TAIL or at < 2 or _opened(at, tokens, options):
+        return False
+    if not _spells_nouns(m, tokens[at - 2 : at], range(at - 2, at), options, 1):
+        return False
+    return _spells_nouns(m, rest, range(at + 1, len(tokens)), options, 2)
+
+
+def _spells_nouns(m: Model, tokens, where, options, most: int) -> bool:
+    """Whether the tokens (with any of their candidates) spell up to `most` nouns of two or
+    more characters each."""
+    spelled = [options.get(i) or [t] for i, t in zip(where, tokens, strict=True)]
+    for chars in itertools.product(*spelled):
+        text = "".join(chars)
+        if len(text) != len(chars) or not all(HANZI.fullmatch(c) for c in text):
+            continue
+        if _noun(m, text):
+            return True
+        if most > 1 and any(
+            _noun(m, text[:n]) and _noun(m, text[n:]) for n in range(2, len(text) - 1)
+        ):
+            return True
+    return False
+
+
+def _noun(m: Model, word: str) -> bool:
+    return any(entry in m.nouns for entry, _, _ in m.words.get(word, ()))
 
 
 def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
@@ -609,6 +649,8 @@ def _words_from(m: Model, tokens, options, start: int, out: list) -> None:
                 extra = -_guard(word, start, tokens, options)
                 if at in options and len(word) == 1:
                     extra += _frame(word, at, tokens, options)
+                    if word == "与" and _short_tail(m, at, tokens, options):
+                        extra += TAIL_BONUS
                 for entry, exit_, logp in found:
                     out.append((at + 1, entry, exit_, logp + extra, picked))
             elif not text:
