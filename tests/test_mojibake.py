@@ -236,6 +236,16 @@ def test_and_in_a_short_coordination_is_restored(heading):
     assert repaired == heading + "\n" + CHINESE
 
 
+# 与 between words of one suffix: 不一致性 is a word, but A性与B性 is a pair.
+PARALLEL = ["我们同时评估了方法的准确性与一致性。", "该模型兼顾了稳定性与一致性。"]
+
+
+@pytest.mark.parametrize("sentence", PARALLEL)
+def test_and_between_words_of_one_suffix_is_not_read_as_not(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE

@@ -99,6 +99,9 @@ FRAME_GUARD = 2.0
 SHORT_ADJECTIVES = "高强低大小好佳足多少快慢准稳"
 CLAUSE_TAIL = "的等或和及"
 WITH_OPENERS = "将把"
+# 与 between two words of one suffix (真实性与一致性, not 真实性不一致性) is guarded against 不
+# as a frame is.
+PARALLEL_SUFFIXES = "性度率化力感"
 # A repaired 与 between nouns where one or two nouns (of up to SHORT_TAIL characters) end the
 # clause, as in a heading "实验设计与实施：", gets TAIL_BONUS: 中 there leaves no verb.
 SHORT_TAIL = 4
@@ -440,10 +443,22 @@ def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str
             if len(word) == 1 and _short_property(at, tokens, options):
                 return 0.0
             guard = NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
-            if "与" in reversed_ and _frame("与", at, tokens, options):
+            if "与" in reversed_ and (
+                _frame("与", at, tokens, options) or _parallel(at, tokens, options)
+            ):
                 guard += FRAME_GUARD
             return guard
     return 0.0
+
+
+def _parallel(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    """A 与 B with A and B of one suffix ("真实性与一致性", "稳定度与精度")."""
+    if at < 1 or at - 1 in options or tokens[at - 1] not in PARALLEL_SUFFIXES:
+        return False
+    return any(
+        i not in options and tokens[i] == tokens[at - 1]
+        for i in range(at + 2, min(at + 5, len(tokens)))
+    )
 
 
 def _short_property(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
