@@ -246,6 +246,21 @@ def test_and_between_words_of_one_suffix_is_not_read_as_not(sentence):
     assert repaired == sentence + CHINESE
 
 
+# Research terms the general dictionary lacks or ranks below a look-alike (华为, 随, 偏转).
+RESEARCH_TERMS = [
+    "作者设计了一种名为FastGS的渲染器。",
+    "我们用隐神经表示建模材质。",
+    "该编辑方法依赖一步反转得到噪声。",
+    "改进的隐扩散模型可以生成长视频。",
+]
+
+
+@pytest.mark.parametrize("sentence", RESEARCH_TERMS)
+def test_research_terms_are_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE
