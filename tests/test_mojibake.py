@@ -246,12 +246,14 @@ def test_and_between_words_of_one_suffix_is_not_read_as_not(sentence):
     assert repaired == sentence + CHINESE
 
 
-# Research terms the general dictionary lacks or ranks below a look-alike (华为, 随, 偏转).
+# Research terms the general dictionary lacks or ranks below a look-alike (华为, 随, 偏转, 重大).
 RESEARCH_TERMS = [
     "作者设计了一种名为FastGS的渲染器。",
     "我们用隐神经表示建模材质。",
     "该编辑方法依赖一步反转得到噪声。",
     "改进的隐扩散模型可以生成长视频。",
+    "这项研究的工作量大，耗时较长。",
+    "由于样本量大且类别多，训练耗时。",
 ]
 
 
