@@ -263,6 +263,16 @@ def test_research_terms_are_restored(sentence):
     assert repaired == sentence + CHINESE
 
 
+# 中 after a noun of media or places, which takes it far more often than 与.
+AFTER_LOCATIVE_NOUNS = ["该方法保证视频中相邻帧的外观一致。", "我们估计场景中每个物体的位置。"]
+
+
+@pytest.mark.parametrize("sentence", AFTER_LOCATIVE_NOUNS)
+def test_in_after_a_noun_of_place_is_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE
