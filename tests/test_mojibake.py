@@ -264,7 +264,12 @@ def test_research_terms_are_restored(sentence):
 
 
 # 中 after a noun of media or places, which takes it far more often than 与.
-AFTER_LOCATIVE_NOUNS = ["该方法保证视频中相邻帧的外观一致。", "我们估计场景中每个物体的位置。"]
+# Against 不 too, although 不匹配 is a word.
+AFTER_LOCATIVE_NOUNS = [
+    "该方法保证视频中相邻帧的外观一致。",
+    "我们估计场景中每个物体的位置。",
+    "它保留了去噪过程中匹配的特征。",
+]
 
 
 @pytest.mark.parametrize("sentence", AFTER_LOCATIVE_NOUNS)

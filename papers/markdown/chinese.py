@@ -100,8 +100,8 @@ SHORT_ADJECTIVES = "高强低大小好佳足多少快慢准稳"
 CLAUSE_TAIL = "的等或和及"
 WITH_OPENERS = "将把"
 # Nouns of media, places and processes that take 中 ("in") far more often than 与 in research
-# writing (视频中, 场景中, 过程中): a repaired 中 right after one gets LOCATIVE_BONUS. (音频 is
-# not one: 音频与口型同步.)
+# writing (视频中, 场景中, 过程中): a repaired 中 right after one gets LOCATIVE_BONUS, and a 不
+# there needs the lead it needs in a frame. (音频 is not one: 音频与口型同步.)
 LOCATIVE_NOUNS = {"视频", "场景", "空间", "领域", "论文", "原文", "过程", "图像", "模型"}
 LOCATIVE_BONUS = 2.0
 # 与 between two words of one suffix (真实性与一致性, not 真实性不一致性) is guarded against 不
@@ -451,6 +451,8 @@ def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str
             if "与" in reversed_ and (
                 _frame("与", at, tokens, options) or _parallel(at, tokens, options)
             ):
+                guard += FRAME_GUARD
+            elif "中" in reversed_ and "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS:
                 guard += FRAME_GUARD
             return guard
     return 0.0
