@@ -212,11 +212,12 @@ def test_not_right_after_at_is_restored():
     assert repaired == NOT_RIGHT_AFTER_AT + CHINESE
 
 
-# 不 before a one-character adjective that ends the clause: 中高 or 与强 is no reading there.
+# 不 before a short adjective that ends the clause: 中高 or 与稳定 is no reading there.
 SHORT_PROPERTIES = [
     "这种做法的鲁棒性不强。",
     "该网络的推理效率不高，且显存占用大。",
     "已有方法的精度不高或速度较慢。",
+    "由于训练不稳定和显存不足，结果较差。",
 ]
 
 

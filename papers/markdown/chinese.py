@@ -94,10 +94,13 @@ WITH_VERBS = (
     "匹配",
 )
 FRAME_GUARD = 2.0
-# 不 before a one-character adjective that ends the clause (质量不高, 能力不强): 中高 and 与高 are
-# no reading there, so the guard is off.
-SHORT_ADJECTIVES = "高强低大小好佳足多少快慢准稳"
-CLAUSE_TAIL = "的等或和及"
+# 不 before a short adjective that ends the clause (质量不高, 能力不强, 视角不一致时): 中高 and
+# 与一致 are no reading there, so the guard is off.
+NEGATED_PROPERTIES = (
+    *"高强低大小好佳足多少快慢准稳",
+    *"一致 明显 稳定 准确 清晰 充分 完整 理想 可靠 足够 合理".split(),
+)
+CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
 # Nouns of media, places and processes that take 中 ("in") far more often than 与 in research
 # writing (视频中, 场景中, 过程中): a repaired 中 right after one gets LOCATIVE_BONUS, and a 不
@@ -445,7 +448,7 @@ def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str
         at = start + offset
         reversed_ = REVERSED_BY_NEGATION & set(options.get(at, ()))
         if char == NEGATION and reversed_:
-            if len(word) == 1 and _short_property(at, tokens, options):
+            if _short_property(at, tokens, options):
                 return 0.0
             guard = NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
             if "与" in reversed_ and (
@@ -469,9 +472,16 @@ def _parallel(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool
 
 
 def _short_property(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
-    if at + 1 >= len(tokens) or at + 1 in options or tokens[at + 1] not in SHORT_ADJECTIVES:
-        return False
-    return at + 2 == len(tokens) or _could_be(tokens, options, at + 2, CLAUSE_TAIL)
+    """Whether one of NEGATED_PROPERTIES follows `at` and ends the clause (质量不高, 不一致等)."""
+    for word in NEGATED_PROPERTIES:
+        end = at + 1 + len(word)
+        if end > len(tokens) or any(i in options for i in range(at + 1, end)):
+            continue
+        if "".join(tokens[at + 1 : end]) != word:
+            continue
+        if end == len(tokens) or _could_be(tokens, options, end, CLAUSE_TAIL):
+            return True
+    return False
 
 
 def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]]) -> float:
