@@ -94,11 +94,11 @@ WITH_VERBS = (
     "匹配",
 )
 FRAME_GUARD = 2.0
-# 不 before a short adjective that ends the clause (质量不高, 能力不强, 视角不一致时): 中高 and
-# 与一致 are no reading there, so the guard is off.
+# 不 before a short adjective that ends the clause (质量不高, 视角不一致时, 如不可用): 中高 and 与一致
+# are no reading there, so the guard is off. The adjective may have characters to choose too.
 NEGATED_PROPERTIES = (
     *"高强低大小好佳足多少快慢准稳",
-    *"一致 明显 稳定 准确 清晰 充分 完整 理想 可靠 足够 合理".split(),
+    *"一致 明显 稳定 准确 清晰 充分 完整 理想 可靠 足够 合理 可用".split(),
 )
 CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
@@ -475,9 +475,9 @@ def _short_property(at: int, tokens: list[str], options: dict[int, list[str]]) -
     """Whether one of NEGATED_PROPERTIES follows `at` and ends the clause (质量不高, 不一致等)."""
     for word in NEGATED_PROPERTIES:
         end = at + 1 + len(word)
-        if end > len(tokens) or any(i in options for i in range(at + 1, end)):
+        if end > len(tokens):
             continue
-        if "".join(tokens[at + 1 : end]) != word:
+        if not all(_could_be(tokens, options, at + 1 + n, c) for n, c in enumerate(word)):
             continue
         if end == len(tokens) or _could_be(tokens, options, end, CLAUSE_TAIL):
             return True
