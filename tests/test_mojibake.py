@@ -299,6 +299,8 @@ WITH_FRAMES = [
     "本文方法取得了与最先进方法相当的性能。",
     # 在 ... 上 closes its frame: no 中 is due after it.
     "在真实场景上取得与合成数据相近的结果。",
+    # 于 to choose in 基于 opens no 在 … 中 frame either.
+    "将基于点云的特征与稀疏图像特征相结合。",
     # A hyphen joins words of one stretch: 相比 is still in sight.
     "与需要大量成对图像-文本数据的方法相比，本文只用少量样本。",
 ]

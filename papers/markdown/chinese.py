@@ -539,9 +539,9 @@ def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
     for i in range(at - 2, -1, -1):
         if i not in options and tokens[i] in FRAME_CLOSERS:
             return False
-        if _could_be(tokens, options, i, FRAME_OPENERS):
-            word = "".join(tokens[i - 1 : i + 1]) if i else ""
-            if i in options or word not in NOT_OPENING:
+        before = tokens[i - 1] if i else ""
+        for char in options.get(i) or [tokens[i]]:
+            if char in FRAME_OPENERS and before + char not in NOT_OPENING:
                 return True
     return False
 
