@@ -281,6 +281,12 @@ def test_in_after_a_noun_of_place_is_restored(sentence):
     assert repaired == sentence + CHINESE
 
 
+def test_steps_after_a_number_are_restored():
+    sentence = "该模型使用4步、8视图的生成器。"
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE

@@ -102,6 +102,9 @@ NEGATED_PROPERTIES = (
 )
 CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
+# A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come").
+COUNTED = "步"
+NUMERALS = "一二三四五六七八九十百千两几多单每"
 # Nouns of media, places and processes that take 中 ("in") far more often than 与 in research
 # writing (视频中, 场景中, 过程中): a repaired 中 right after one gets LOCATIVE_BONUS, and a 不
 # there needs the lead it needs in a frame. (音频 is not one: 音频与口型同步.)
@@ -492,6 +495,8 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         if _opened(at, tokens, options):
             return FRAME_BONUS
         return LOCATIVE_BONUS if "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS else 0.0
+    if char in COUNTED and at and _number(tokens, options, at - 1):
+        return FRAME_BONUS
     if char == "与":
         # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is.
         if any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS):
@@ -532,6 +537,12 @@ def _spells_nouns(m: Model, tokens, where, options, most: int) -> bool:
 
 def _noun(m: Model, word: str) -> bool:
     return any(entry in m.nouns for entry, _, _ in m.words.get(word, ()))
+
+
+def _number(tokens: list[str], options: dict[int, list[str]], index: int) -> bool:
+    if index in options:
+        return False
+    return tokens[index].isdigit() or tokens[index] in NUMERALS
 
 
 def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
