@@ -287,6 +287,12 @@ def test_steps_after_a_number_are_restored():
     assert repaired == sentence + CHINESE
 
 
+def test_alike_after_on_is_restored():
+    sentence = "该方法在三个基准上均取得了最好的结果。"
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
 def test_in_before_a_verb_is_not_read_as_not():
     repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
     assert repaired == IN_BEFORE_VERB + CHINESE

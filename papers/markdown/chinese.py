@@ -497,6 +497,9 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         return LOCATIVE_BONUS if "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS else 0.0
     if char in COUNTED and at and _number(tokens, options, at - 1):
         return FRAME_BONUS
+    if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
+        # 在 A 上均 ... ("on A ... alike"), not 上升.
+        return FRAME_BONUS
     if char == "与":
         # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is.
         if any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS):
