@@ -287,6 +287,12 @@ def test_steps_after_a_number_are_restored():
     assert repaired == sentence + CHINESE
 
 
+def test_lower_by_a_quantity_is_restored():
+    sentence = "误差比基线低 12.5%，速度更快。"
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
 def test_alike_after_on_is_restored():
     sentence = "该方法在三个基准上均取得了最好的结果。"
     repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))

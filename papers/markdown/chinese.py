@@ -105,6 +105,8 @@ WITH_OPENERS = "将把"
 # A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come").
 COUNTED = "步"
 NUMERALS = "一二三四五六七八九十百千两几多单每"
+# And one that compares by a quantity (低 46%, "lower by 46%") rather than 住 ("live").
+BEFORE_NUMBERS = "低"
 # Nouns of media, places and processes that take 中 ("in") far more often than 与 in research
 # writing (视频中, 场景中, 过程中): a repaired 中 right after one gets LOCATIVE_BONUS, and a 不
 # there needs the lead it needs in a frame. (音频 is not one: 音频与口型同步.)
@@ -496,6 +498,8 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
             return FRAME_BONUS
         return LOCATIVE_BONUS if "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS else 0.0
     if char in COUNTED and at and _number(tokens, options, at - 1):
+        return FRAME_BONUS
+    if char in BEFORE_NUMBERS and at + 1 < len(tokens) and _number(tokens, options, at + 1):
         return FRAME_BONUS
     if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
         # 在 A 上均 ... ("on A ... alike"), not 上升.
