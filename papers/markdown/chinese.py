@@ -490,13 +490,14 @@ def _short_property(at: int, tokens: list[str], options: dict[int, list[str]]) -
 
 
 def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]]) -> float:
-    """FRAME_BONUS for a repaired 中 after 在/从/于 (LOCATIVE_BONUS after one of LOCATIVE_NOUNS),
+    """FRAME_BONUS for a repaired 中 after 在/从/于 (and LOCATIVE_BONUS after one of LOCATIVE_NOUNS),
     or a repaired 与 before one of WITH_VERBS or after 将/把, in the same stretch (stretches end
     at punctuation)."""
     if char == "中":
-        if _opened(at, tokens, options):
-            return FRAME_BONUS
-        return LOCATIVE_BONUS if "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS else 0.0
+        bonus = FRAME_BONUS if _opened(at, tokens, options) else 0.0
+        if "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS:
+            bonus += LOCATIVE_BONUS
+        return bonus
     if char in COUNTED and at and _number(tokens, options, at - 1):
         return FRAME_BONUS
     if char in BEFORE_NUMBERS and at + 1 < len(tokens) and _number(tokens, options, at + 1):
