@@ -193,14 +193,112 @@ def test_seed_more_posts_are_repaired_without_unflagged_flips():
                 flips.append((path.name, index))
                 if clean.count("\n", 0, index) + 1 not in flagged_lines:
                     unflagged.append((path.name, index))
-    assert right / damaged_total >= 0.98
-    assert len(flips) <= 20
+    assert right / damaged_total >= 0.99
+    assert flips == []
     assert unflagged == []
 
 
 # 中 before a verb or an adjective: 不 would read as well word by word, and reverse the sense.
 IN_BEFORE_VERB = "这是实际应用中需要考虑的重要因素。"
 IN_BEFORE_ADJECTIVE = "该方法确保视频中连续帧之间的颜色一致。"
+
+
+# 在 right before the repaired character opens no 在 … 中 frame: 在中 is no phrase.
+NOT_RIGHT_AFTER_AT = "这类方法无法在不同帧之间保持一致的外观。"
+
+
+def test_not_right_after_at_is_restored():
+    repaired, _ = repair_text(damage(NOT_RIGHT_AFTER_AT + CHINESE, "sloppy-windows-1254"))
+    assert repaired == NOT_RIGHT_AFTER_AT + CHINESE
+
+
+# 不 before a short adjective that ends the clause: 中高 or 与稳定 is no reading there.
+SHORT_PROPERTIES = [
+    "这种做法的鲁棒性不强。",
+    "该网络的推理效率不高，且显存占用大。",
+    "已有方法的精度不高或速度较慢。",
+    "由于训练不稳定和显存不足，结果较差。",
+    "如果接口不可用，就返回空值。",
+    "加入该模块后提升不明显。",
+]
+
+
+@pytest.mark.parametrize("sentence", SHORT_PROPERTIES)
+def test_not_before_a_short_adjective_is_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
+# 与 between nouns that end the clause, as in a heading: 中 would leave the clause without a verb.
+SHORT_COORDINATIONS = ["（2）方法与实现：", "- 优点与不足："]
+
+
+@pytest.mark.parametrize("heading", SHORT_COORDINATIONS)
+def test_and_in_a_short_coordination_is_restored(heading):
+    repaired, _ = repair_text(damage(heading + "\n" + CHINESE, "sloppy-windows-1254"))
+    assert repaired == heading + "\n" + CHINESE
+
+
+# 与 between words of one suffix: 不一致性 is a word, but A性与B性 is a pair.
+PARALLEL = ["我们同时评估了方法的准确性与一致性。", "该模型兼顾了稳定性与一致性。"]
+
+
+@pytest.mark.parametrize("sentence", PARALLEL)
+def test_and_between_words_of_one_suffix_is_not_read_as_not(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
+# Research terms the general dictionary lacks or ranks below a look-alike (华为, 随, 偏转, 重大).
+RESEARCH_TERMS = [
+    "作者设计了一种名为FastGS的渲染器。",
+    "我们用隐神经表示建模材质。",
+    "该编辑方法依赖一步反转得到噪声。",
+    "改进的隐扩散模型可以生成长视频。",
+    "这项研究的工作量大，耗时较长。",
+    "由于样本量大且类别多，训练耗时。",
+]
+
+
+@pytest.mark.parametrize("sentence", RESEARCH_TERMS)
+def test_research_terms_are_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
+# 中 after a noun of media or places, which takes it far more often than 与.
+# Against 不 too, although 不匹配 is a word.
+AFTER_LOCATIVE_NOUNS = [
+    "该方法保证视频中相邻帧的外观一致。",
+    "我们估计场景中每个物体的位置。",
+    "它保留了去噪过程中匹配的特征。",
+    # 在 … 中 and the noun together outweigh 与 … 一致.
+    "这些方法在三维空间中切片的位置不一致。",
+]
+
+
+@pytest.mark.parametrize("sentence", AFTER_LOCATIVE_NOUNS)
+def test_in_after_a_noun_of_place_is_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
+def test_steps_after_a_number_are_restored():
+    sentence = "该模型使用4步、8视图的生成器。"
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
+def test_lower_by_a_quantity_is_restored():
+    sentence = "误差比基线低 12.5%，速度更快。"
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
+
+
+def test_alike_after_on_is_restored():
+    sentence = "该方法在三个基准上均取得了最好的结果。"
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
 
 
 def test_in_before_a_verb_is_not_read_as_not():
@@ -219,6 +317,12 @@ WITH_FRAMES = [
     "网络预测当前状态与真实值的差值。",
     "模型保持了与原始网络几乎相同的精度。",
     "本文方法取得了与最先进方法相当的性能。",
+    # 在 ... 上 closes its frame: no 中 is due after it.
+    "在真实场景上取得与合成数据相近的结果。",
+    # 于 to choose in 基于 opens no 在 … 中 frame either.
+    "将基于点云的特征与稀疏图像特征相结合。",
+    # A hyphen joins words of one stretch: 相比 is still in sight.
+    "与需要大量成对图像-文本数据的方法相比，本文只用少量样本。",
 ]
 
 

@@ -19,6 +19,7 @@ candidate at its unknown positions, and gives each choice with its margin: how m
 the best reading is than the best reading with another character at that position.
 """
 
+import itertools
 import math
 import pickle
 import re
@@ -49,6 +50,22 @@ NEGATION_WORD_GUARD = 1.0
 # 与 ... 相比 ("compared with"), 与 ... 结合 ("combined with"), 与 ... 之间 ("between"), 将 A 与 B.
 FRAME_BONUS = 2.0
 FRAME_OPENERS = "在从于"
+# 于 ends words that open no such frame (基于 "based on", 对于 "as for"), and a frame is closed by
+# its first 中 or 上 ("在数据集上取得了与 A 相当的结果" has no 中 to come).
+NOT_OPENING = {
+    "基于",
+    "由于",
+    "对于",
+    "用于",
+    "关于",
+    "等于",
+    "属于",
+    "至于",
+    "鉴于",
+    "大于",
+    "小于",
+}
+FRAME_CLOSERS = "中上"
 WITH_VERBS = (
     "相比",
     "结合",
@@ -77,7 +94,31 @@ WITH_VERBS = (
     "匹配",
 )
 FRAME_GUARD = 2.0
+# 不 before a short adjective that ends the clause (质量不高, 视角不一致时, 如不可用): 中高 and 与一致
+# are no reading there, so the guard is off. The adjective may have characters to choose too.
+NEGATED_PROPERTIES = (
+    *"高强低大小好佳足多少快慢准稳",
+    *"一致 明显 稳定 准确 清晰 充分 完整 理想 可靠 足够 合理 可用".split(),
+)
+CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
+# A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come").
+COUNTED = "步"
+NUMERALS = "一二三四五六七八九十百千两几多单每"
+# And one that compares by a quantity (低 46%, "lower by 46%") rather than 住 ("live").
+BEFORE_NUMBERS = "低"
+# Nouns of media, places and processes that take 中 ("in") far more often than 与 in research
+# writing (视频中, 场景中, 过程中): a repaired 中 right after one gets LOCATIVE_BONUS, and a 不
+# there needs the lead it needs in a frame. (音频 is not one: 音频与口型同步.)
+LOCATIVE_NOUNS = {"视频", "场景", "空间", "领域", "论文", "原文", "过程", "图像", "模型"}
+LOCATIVE_BONUS = 2.0
+# 与 between two words of one suffix (真实性与一致性, not 真实性不一致性) is guarded against 不
+# as a frame is.
+PARALLEL_SUFFIXES = "性度率化力感"
+# A repaired 与 between nouns where one or two nouns (of up to SHORT_TAIL characters) end the
+# clause, as in a heading "实验设计与实施：", gets TAIL_BONUS: 中 there leaves no verb.
+SHORT_TAIL = 4
+TAIL_BONUS = 1.0
 
 # The newspaper corpus's tag for a clause's edge (punctuation, a line's ends).
 CLAUSE_EDGE = "w"
@@ -135,6 +176,7 @@ class Model:
     unknown: int  # the state of a character not known as a word of its own: a noun
     names: tuple[int, int]  # entry and exit state of a Latin word
     numbers: tuple[int, int]  # and of a number
+    nouns: frozenset[int]  # the entry states of nouns
 
     def word(self, text: str) -> list[tuple[int, int, float]] | None:
         found = self.words.get(text)
@@ -254,6 +296,7 @@ def model() -> Model:
         states["n"],
         (states["nz"], states["nz"]),
         (states["m"], states["m"]),
+        frozenset(states[tag] for tag in NOUNS if tag in states),
     )
 
 
@@ -340,6 +383,7 @@ def tagger_model() -> Model:
         states[("S", "n")],
         (states[("B", "nz")], states[("E", "nz")]),
         (states[("B", "m")], states[("E", "m")]),
+        frozenset(n for (_, tag), n in states.items() if NEWSPAPER_TAG.get(tag, tag) in NOUNS),
     )
 
 
@@ -409,19 +453,58 @@ def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str
         at = start + offset
         reversed_ = REVERSED_BY_NEGATION & set(options.get(at, ()))
         if char == NEGATION and reversed_:
+            if _short_property(at, tokens, options):
+                return 0.0
             guard = NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
-            if "与" in reversed_ and _frame("与", at, tokens, options):
+            if "与" in reversed_ and (
+                _frame("与", at, tokens, options) or _parallel(at, tokens, options)
+            ):
+                guard += FRAME_GUARD
+            elif "中" in reversed_ and "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS:
                 guard += FRAME_GUARD
             return guard
     return 0.0
 
 
+def _parallel(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    """A 与 B with A and B of one suffix ("真实性与一致性", "稳定度与精度")."""
+    if at < 1 or at - 1 in options or tokens[at - 1] not in PARALLEL_SUFFIXES:
+        return False
+    return any(
+        i not in options and tokens[i] == tokens[at - 1]
+        for i in range(at + 2, min(at + 5, len(tokens)))
+    )
+
+
+def _short_property(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    """Whether one of NEGATED_PROPERTIES follows `at` and ends the clause (质量不高, 不一致等)."""
+    for word in NEGATED_PROPERTIES:
+        end = at + 1 + len(word)
+        if end > len(tokens):
+            continue
+        if not all(_could_be(tokens, options, at + 1 + n, c) for n, c in enumerate(word)):
+            continue
+        if end == len(tokens) or _could_be(tokens, options, end, CLAUSE_TAIL):
+            return True
+    return False
+
+
 def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]]) -> float:
-    """FRAME_BONUS for a repaired 中 after 在/从/于, or a repaired 与 before one of WITH_VERBS or
-    after 将/把, in the same stretch (stretches end at punctuation)."""
+    """FRAME_BONUS for a repaired 中 after 在/从/于 (and LOCATIVE_BONUS after one of LOCATIVE_NOUNS),
+    or a repaired 与 before one of WITH_VERBS or after 将/把, in the same stretch (stretches end
+    at punctuation)."""
     if char == "中":
-        opens = any(_could_be(tokens, options, i, FRAME_OPENERS) for i in range(at))
-        return FRAME_BONUS if opens else 0.0
+        bonus = FRAME_BONUS if _opened(at, tokens, options) else 0.0
+        if "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS:
+            bonus += LOCATIVE_BONUS
+        return bonus
+    if char in COUNTED and at and _number(tokens, options, at - 1):
+        return FRAME_BONUS
+    if char in BEFORE_NUMBERS and at + 1 < len(tokens) and _number(tokens, options, at + 1):
+        return FRAME_BONUS
+    if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
+        # 在 A 上均 ... ("on A ... alike"), not 上升.
+        return FRAME_BONUS
     if char == "与":
         # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is.
         if any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS):
@@ -430,6 +513,56 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         if any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)):
             return FRAME_BONUS
     return 0.0
+
+
+def _short_tail(m: Model, at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    """Whether a noun stands before `at` and one or two nouns end the clause after it
+    ("实验设计与实施：", "训练与推理过程"), with no 在/从/于 that would ask for 中 there."""
+    rest = tokens[at + 1 :]
+    if not 0 < len(rest) <= SHORT_TAIL or at < 2 or _opened(at, tokens, options):
+        return False
+    if not _spells_nouns(m, tokens[at - 2 : at], range(at - 2, at), options, 1):
+        return False
+    return _spells_nouns(m, rest, range(at + 1, len(tokens)), options, 2)
+
+
+def _spells_nouns(m: Model, tokens, where, options, most: int) -> bool:
+    """Whether the tokens (with any of their candidates) spell up to `most` nouns of two or
+    more characters each."""
+    spelled = [options.get(i) or [t] for i, t in zip(where, tokens, strict=True)]
+    for chars in itertools.product(*spelled):
+        text = "".join(chars)
+        if len(text) != len(chars) or not all(HANZI.fullmatch(c) for c in text):
+            continue
+        if _noun(m, text):
+            return True
+        if most > 1 and any(
+            _noun(m, text[:n]) and _noun(m, text[n:]) for n in range(2, len(text) - 1)
+        ):
+            return True
+    return False
+
+
+def _noun(m: Model, word: str) -> bool:
+    return any(entry in m.nouns for entry, _, _ in m.words.get(word, ()))
+
+
+def _number(tokens: list[str], options: dict[int, list[str]], index: int) -> bool:
+    if index in options:
+        return False
+    return tokens[index].isdigit() or tokens[index] in NUMERALS
+
+
+def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
+    """Whether a 在/从/于 some way before `at` opens a frame that nothing has closed yet."""
+    for i in range(at - 2, -1, -1):
+        if i not in options and tokens[i] in FRAME_CLOSERS:
+            return False
+        before = tokens[i - 1] if i else ""
+        for char in options.get(i) or [tokens[i]]:
+            if char in FRAME_OPENERS and before + char not in NOT_OPENING:
+                return True
+    return False
 
 
 def _could_spell(tokens: list[str], options: dict[int, list[str]], start: int, word: str) -> bool:
@@ -570,6 +703,8 @@ def _words_from(m: Model, tokens, options, start: int, out: list) -> None:
                 extra = -_guard(word, start, tokens, options)
                 if at in options and len(word) == 1:
                     extra += _frame(word, at, tokens, options)
+                    if word == "与" and _short_tail(m, at, tokens, options):
+                        extra += TAIL_BONUS
                 for entry, exit_, logp in found:
                     out.append((at + 1, entry, exit_, logp + extra, picked))
             elif not text:

@@ -209,8 +209,8 @@ def _choose(chars: list[str], broken: dict[int, list[str]]) -> tuple[int, dict[i
 
 
 def _stretches(chars: list[str], hanzi: dict[int, list[str]]):
-    """Runs of Chinese (with Latin words, spaces skipped) that hold a character to choose, as
-    (tokens, index in `chars` of each token)."""
+    """Runs of Chinese (with Latin words; spaces and hyphens skipped) that hold a character to
+    choose, as (tokens, index in `chars` of each token)."""
     tokens: list[str] = []
     where: list[int] = []
     index = 0
@@ -229,7 +229,7 @@ def _stretches(chars: list[str], hanzi: dict[int, list[str]]):
             where.append(index)
             index = end
             continue
-        if char in " \t":
+        if char in " \t-":
             index += 1
             continue
         if any(i in hanzi for i in where):
