@@ -330,3 +330,18 @@ WITH_FRAMES = [
 def test_and_wanted_further_on_is_not_read_as_not(sentence):
     repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
     assert repaired == sentence + CHINESE
+
+
+# An aside of Latin letters or a citation in brackets does not cut the sentence: the 在 … 中
+# frame and the noun before 中 are read through it.
+THROUGH_ASIDES = [
+    "在潜在扩散模型（LDMs）中进行条件生成。",
+    "在之前的工作[12]中，作者提出了一种新方法。",
+    "在神经辐射场（NeRF）中存在大量冗余。",
+]
+
+
+@pytest.mark.parametrize("sentence", THROUGH_ASIDES)
+def test_in_after_a_bracketed_aside_is_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE

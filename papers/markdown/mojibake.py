@@ -232,10 +232,33 @@ def _stretches(chars: list[str], hanzi: dict[int, list[str]]):
         if char in " \t-":
             index += 1
             continue
+        aside = _aside(chars, index)
+        if aside:
+            index += aside
+            continue
         if any(i in hanzi for i in where):
             yield tokens, where
         tokens, where = [], []
         index += 1
+
+
+# An aside in brackets that holds no Chinese (an abbreviation, a citation) is read through:
+# in "潜在扩散模型（LDMs）中进行" the 在 ... 中 frame and the noun before 中 still count.
+ASIDES = {"（": "）", "(": ")", "[": "]"}
+ASIDE_LENGTH = 40
+
+
+def _aside(chars: list[str], index: int) -> int:
+    """The length of a bracketed aside of ASCII alone that starts at `index`, or 0."""
+    close = ASIDES.get(chars[index]) if index < len(chars) else None
+    if close is None:
+        return 0
+    for end in range(index + 1, min(index + ASIDE_LENGTH, len(chars))):
+        if chars[end] == close:
+            return end + 1 - index
+        if not chars[end].isascii() or chars[end] == "\n":
+            return 0
+    return 0
 
 
 def looks_like_mojibake(text: str) -> bool:
