@@ -345,3 +345,20 @@ THROUGH_ASIDES = [
 def test_in_after_a_bracketed_aside_is_restored(sentence):
     repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
     assert repaired == sentence + CHINESE
+
+
+# An adverb comes before a verb or an adjective: 不 after one needs no lead over 中 or 与, while
+# 与 after one still wins where the sentence asks for it.
+AFTER_ADVERBS = [
+    "这类方法的效果通常不令人满意。",
+    "这些假设并不总是成立。",
+    "这些区域通常不包含有用的信息。",
+    "该结果也与理论分析一致。",
+    "这种做法往往与实际需求相符。",
+]
+
+
+@pytest.mark.parametrize("sentence", AFTER_ADVERBS)
+def test_not_after_an_adverb_is_restored(sentence):
+    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    assert repaired == sentence + CHINESE
