@@ -15,6 +15,7 @@ tools/word_tags.py counts the corpus files from the copy of the corpus that snow
 
 import math
 import pickle
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -103,31 +104,15 @@ class Model:
 @lru_cache(maxsize=1)
 def model() -> Model:
     """The newspaper model: tags and tag bigrams counted in the People's Daily."""
-    import jieba
-
-    folder = Path(jieba.__file__).parent / "posseg"
-    with open(folder / "char_state_tab.p", "rb") as handle:
-        char_states = pickle.load(handle)  # noqa: S301 - data shipped with jieba
     pairs = _tag_bigrams()
     tags = sorted({tag for pair in pairs for tag in pair} - {CLAUSE_EDGE} | {COORDINATING})
     states = {tag: n for n, tag in enumerate(tags)}
 
     entries: list[tuple[str, int, str]] = []
-    with jieba.get_dict_file() as handle:
-        for raw in handle:
-            parts = raw.decode("utf-8").split()
-            if len(parts) < 3 or len(parts[0]) > MAX_WORD:
-                continue
-            word, count, tag = parts[0], int(parts[1]), parts[2]
-            if len(word) == 1:
-                # The dictionary gives one tag, often a bare morpheme tag ("zg"); the tagger's own
-                # first tag for the character is better.
-                alone = [t for where, t in char_states.get(word, ()) if where == "S"]
-                if alone and tag not in alone:
-                    tag = alone[0]
-            tag = NEWSPAPER_TAG.get(tag, tag)
-            if tag in states and count > 0:
-                entries.append((word, count, tag))
+    for word, count, tag in _dictionary_words():
+        tag = NEWSPAPER_TAG.get(tag, tag)
+        if tag in states and count > 0:
+            entries.append((word, count, tag))
     known = {word: n for n, (word, _, _) in enumerate(entries)}
     for word, tag, wanted in _research_words():
         tag = NEWSPAPER_TAG.get(tag, tag)
@@ -173,7 +158,7 @@ def model() -> Model:
         after[first] = after.get(first, 0) + count
     kinds = len({second for _, second in pairs})
 
-    tagger = _tagger_bigrams(folder) if TAGGER_SHARE else {}
+    tagger = _tagger_bigrams() if TAGGER_SHARE else {}
 
     def logp(first: str, second: str) -> float:
         newspaper = (pairs.get((first, second), 0) + SMOOTH) / (
@@ -213,37 +198,19 @@ def model() -> Model:
 @lru_cache(maxsize=1)
 def tagger_model() -> Model:
     """The tagger model: jieba's dictionary tags and its tagger's tag transitions."""
-    import jieba
-
-    folder = Path(jieba.__file__).parent / "posseg"
-    with open(folder / "prob_trans.p", "rb") as handle:
-        char_transitions = pickle.load(handle)  # noqa: S301 - data shipped with jieba
-    with open(folder / "prob_start.p", "rb") as handle:
-        char_start = pickle.load(handle)  # noqa: S301 - data shipped with jieba
-    with open(folder / "char_state_tab.p", "rb") as handle:
-        char_states = pickle.load(handle)  # noqa: S301 - data shipped with jieba
+    char_transitions = _jieba_table("prob_trans.p")
+    char_start = _jieba_table("prob_start.p")
     tags = sorted({tag for _, tag in char_transitions} | {"n", "m", "nz"})
     states = {(where, tag): n for n, (where, tag) in enumerate(_product("BES", tags))}
 
     entries: list[tuple[str, int, str]] = []
     totals: dict[tuple[str, str], int] = {}
-    with jieba.get_dict_file() as handle:
-        for raw in handle:
-            parts = raw.decode("utf-8").split()
-            if len(parts) < 3 or len(parts[0]) > MAX_WORD:
-                continue
-            word, count, tag = parts[0], int(parts[1]), parts[2]
-            if len(word) == 1:
-                # The dictionary gives one tag, often a bare morpheme tag ("zg") that the tagger
-                # has few transitions for; the tagger's own first tag for the character is better.
-                alone = [t for where, t in char_states.get(word, ()) if where == "S"]
-                if alone and tag not in alone:
-                    tag = alone[0]
-            if tag not in tags or count <= 0:
-                continue
-            kind = "S" if len(word) == 1 else "B"
-            entries.append((word, count, tag))
-            totals[(kind, tag)] = totals.get((kind, tag), 0) + count
+    for word, count, tag in _dictionary_words():
+        if tag not in tags or count <= 0:
+            continue
+        kind = "S" if len(word) == 1 else "B"
+        entries.append((word, count, tag))
+        totals[(kind, tag)] = totals.get((kind, tag), 0) + count
     known = {word: n for n, (word, _, _) in enumerate(entries)}
     for word, tag, wanted in _research_words():
         kind = "S" if len(word) == 1 else "B"
@@ -297,12 +264,41 @@ def tagger_model() -> Model:
     )
 
 
-def _tagger_bigrams(folder: Path) -> dict[str, dict[str, float]]:
+def _jieba_table(name: str):
+    """One of the tables jieba's tagger ships, pickled."""
+    import jieba
+
+    with open(Path(jieba.__file__).parent / "posseg" / name, "rb") as handle:
+        return pickle.load(handle)  # noqa: S301 - data shipped with jieba
+
+
+def _dictionary_words() -> Iterator[tuple[str, int, str]]:
+    """(word, count, tag) of jieba's dictionary, for words of up to MAX_WORD characters.
+
+    The dictionary gives one tag, often a bare morpheme tag ("zg") that the tagger has few
+    transitions for: a single character takes the tagger's own first tag for it instead.
+    """
+    import jieba
+
+    char_states = _jieba_table("char_state_tab.p")
+    with jieba.get_dict_file() as handle:
+        for raw in handle:
+            parts = raw.decode("utf-8").split()
+            if len(parts) < 3 or len(parts[0]) > MAX_WORD:
+                continue
+            word, count, tag = parts[0], int(parts[1]), parts[2]
+            if len(word) == 1:
+                alone = [t for where, t in char_states.get(word, ()) if where == "S"]
+                if alone and tag not in alone:
+                    tag = alone[0]
+            yield word, count, tag
+
+
+def _tagger_bigrams() -> dict[str, dict[str, float]]:
     """P(next word's tag | tag) from jieba's tagger, whose states are a character's place in its
     word and the word's tag: the chance that a word ending with tag t (state E or S) is followed
     by one beginning with tag t2 (state B or S), averaged over the two ways of ending."""
-    with open(folder / "prob_trans.p", "rb") as handle:
-        char_transitions = pickle.load(handle)  # noqa: S301 - data shipped with jieba
+    char_transitions = _jieba_table("prob_trans.p")
     rows: dict[str, list[dict[str, float]]] = {}
     for (where, tag), following in char_transitions.items():
         if where not in "ES":
