@@ -25,6 +25,11 @@ CHINESE = (
 )
 
 
+def restored(text: str) -> str:
+    """`text` damaged the seed's way (Windows-1254, bytes lost), then repaired."""
+    return repair_text(damage(text, "sloppy-windows-1254"))[0]
+
+
 def correct_share(original: str, repaired: str) -> float:
     assert len(original) == len(repaired)
     wrong = sum(1 for a, b in zip(original, repaired, strict=True) if a != b)
@@ -144,7 +149,7 @@ def test_and_between_nouns_is_not_read_as_not():
 
 
 def test_not_in_words_is_restored():
-    repaired, _ = repair_text(damage(NEGATIONS + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(NEGATIONS + CHINESE)
     assert repaired == NEGATIONS + CHINESE
 
 
@@ -208,7 +213,7 @@ NOT_RIGHT_AFTER_AT = "这类方法无法在不同帧之间保持一致的外观�
 
 
 def test_not_right_after_at_is_restored():
-    repaired, _ = repair_text(damage(NOT_RIGHT_AFTER_AT + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(NOT_RIGHT_AFTER_AT + CHINESE)
     assert repaired == NOT_RIGHT_AFTER_AT + CHINESE
 
 
@@ -225,7 +230,7 @@ SHORT_PROPERTIES = [
 
 @pytest.mark.parametrize("sentence", SHORT_PROPERTIES)
 def test_not_before_a_short_adjective_is_restored(sentence):
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
@@ -235,7 +240,7 @@ SHORT_COORDINATIONS = ["（2）方法与实现：", "- 优点与不足："]
 
 @pytest.mark.parametrize("heading", SHORT_COORDINATIONS)
 def test_and_in_a_short_coordination_is_restored(heading):
-    repaired, _ = repair_text(damage(heading + "\n" + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(heading + "\n" + CHINESE)
     assert repaired == heading + "\n" + CHINESE
 
 
@@ -245,7 +250,7 @@ PARALLEL = ["我们同时评估了方法的准确性与一致性。", "该模型
 
 @pytest.mark.parametrize("sentence", PARALLEL)
 def test_and_between_words_of_one_suffix_is_not_read_as_not(sentence):
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
@@ -270,7 +275,7 @@ RESEARCH_TERMS = [
 
 @pytest.mark.parametrize("sentence", RESEARCH_TERMS)
 def test_research_terms_are_restored(sentence):
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
@@ -287,35 +292,35 @@ AFTER_LOCATIVE_NOUNS = [
 
 @pytest.mark.parametrize("sentence", AFTER_LOCATIVE_NOUNS)
 def test_in_after_a_noun_of_place_is_restored(sentence):
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
 def test_steps_after_a_number_are_restored():
     sentence = "该模型使用4步、8视图的生成器。"
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
 def test_lower_by_a_quantity_is_restored():
     sentence = "误差比基线低 12.5%，速度更快。"
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
 def test_alike_after_on_is_restored():
     sentence = "该方法在三个基准上均取得了最好的结果。"
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
 def test_in_before_a_verb_is_not_read_as_not():
-    repaired, _ = repair_text(damage(IN_BEFORE_VERB + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(IN_BEFORE_VERB + CHINESE)
     assert repaired == IN_BEFORE_VERB + CHINESE
 
 
 def test_in_before_an_adjective_is_never_read_as_not():
-    repaired, _ = repair_text(damage(IN_BEFORE_ADJECTIVE + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(IN_BEFORE_ADJECTIVE + CHINESE)
     assert "视频不连续" not in repaired
 
 
@@ -336,7 +341,7 @@ WITH_FRAMES = [
 
 @pytest.mark.parametrize("sentence", WITH_FRAMES)
 def test_and_wanted_further_on_is_not_read_as_not(sentence):
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
@@ -351,7 +356,7 @@ THROUGH_ASIDES = [
 
 @pytest.mark.parametrize("sentence", THROUGH_ASIDES)
 def test_in_after_a_bracketed_aside_is_restored(sentence):
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 
 
@@ -368,5 +373,5 @@ AFTER_ADVERBS = [
 
 @pytest.mark.parametrize("sentence", AFTER_ADVERBS)
 def test_not_after_an_adverb_is_restored(sentence):
-    repaired, _ = repair_text(damage(sentence + CHINESE, "sloppy-windows-1254"))
+    repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
