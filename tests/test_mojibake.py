@@ -375,3 +375,19 @@ AFTER_ADVERBS = [
 def test_not_after_an_adverb_is_restored(sentence):
     repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
+
+
+# 块 ("block") after a word makes a research noun (注意块, Transformer块), where 南 or 字 alone
+# would read as a word each; 受到 and 数字 still win where they stand.
+NOUN_SUFFIX_SENTENCES = [
+    "该映射器由一系列交叉注意块组成。",
+    "我们设计了局部掩蔽块和全局掩蔽块。",
+    "模型堆叠了多个Transformer块。",
+    "该技术受到广泛关注，为数字人提供了新思路。",
+]
+
+
+@pytest.mark.parametrize("sentence", NOUN_SUFFIX_SENTENCES)
+def test_block_after_a_word_is_restored(sentence):
+    repaired = restored(sentence + CHINESE)
+    assert repaired == sentence + CHINESE

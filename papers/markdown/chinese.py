@@ -106,6 +106,11 @@ ADVERBS = {
     *"通常 往往 经常 总是 一般 仍然 依然 同时 可能 完全 从而 因而 始终 一直 并且 而且".split(),
 }
 
+# Suffixes that make research nouns of words before them (注意块, 掩蔽块: "attention block"), at
+# this cost in log-probability.
+NOUN_SUFFIXES = "块"
+SUFFIX_COST = -6.0
+
 HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 
@@ -302,6 +307,7 @@ def _choose(m: Model, tokens: list[str], options: dict[int, list[str]]) -> dict[
             edges[start].append((start + 1, entry, exit_, logp, {}))
             continue
         _words_from(m, tokens, options, start, edges[start])
+    _compounds(m, tokens, options, edges)
 
     # Best score of each stretch prefix by the state its last word ended in, and of each suffix
     # by the state of the word before it.
@@ -359,6 +365,22 @@ def _choose(m: Model, tokens: list[str], options: dict[int, list[str]]) -> dict[
                 margin -= NEGATION_GUARD
             result[index] = Choice(char, margin, other)
     return result
+
+
+def _compounds(m: Model, tokens: list[str], options: dict[int, list[str]], edges: list) -> None:
+    """A word of two or more characters (or a Latin one) followed by a suffix of research nouns
+    is a noun: 注意块 and Transformer块 ("attention block"), not 注意南 (a verb and "south")."""
+    for start, found in enumerate(edges):
+        for end, entry, _, logp, chosen in list(found):
+            suffixes = [c for c in options.get(end, ()) if c in NOUN_SUFFIXES]
+            if not suffixes:
+                continue
+            if end - start < 2 and (start in options or HANZI.fullmatch(tokens[start])):
+                continue
+            for char in suffixes:
+                found.append(
+                    (end + 1, entry, m.compound, logp + SUFFIX_COST, {**chosen, end: char})
+                )
 
 
 def _words_from(m: Model, tokens, options, start: int, out: list) -> None:

@@ -88,6 +88,7 @@ class Model:
     names: tuple[int, int]  # entry and exit state of a Latin word
     numbers: tuple[int, int]  # and of a number
     nouns: frozenset[int]  # the entry states of nouns
+    compound: int  # the exit state of a noun of two or more characters
 
     def word(self, text: str) -> list[tuple[int, int, float]] | None:
         found = self.words.get(text)
@@ -114,14 +115,18 @@ def model() -> Model:
         if tag in states and count > 0:
             entries.append((word, count, tag))
     known = {word: n for n, (word, _, _) in enumerate(entries)}
+    research_tags: dict[str, str] = {}
     for word, tag, wanted in _research_words():
         tag = NEWSPAPER_TAG.get(tag, tag)
         if word in known:
-            # A general word that research uses more often (提示 "prompt", 架构).
+            # A general word that research uses more often (提示 "prompt", 架构), and perhaps
+            # in another role too (块 "block" is a noun there, a measure word in the news).
             number = known[word]
-            _, count, tag = entries[number]
+            _, count, general_tag = entries[number]
             if count < wanted:
-                entries[number] = (word, wanted, tag)
+                entries[number] = (word, wanted, general_tag)
+            if tag in states:
+                research_tags[word] = tag
         elif tag in states:
             entries.append((word, wanted, tag))
 
@@ -137,6 +142,8 @@ def model() -> Model:
             # A character as an abbreviation (中 for China, 华) is newspaper usage.
             seen.pop("j", None)
         seen[tag] = seen.get(tag, 0) + 1
+        if word in research_tags:
+            seen[research_tags[word]] = max(seen.values())
         whole = sum(seen.values())
         for each, n in seen.items():
             share = count * (n / whole) ** TAG_SHARE
@@ -192,6 +199,7 @@ def model() -> Model:
         (states["nz"], states["nz"]),
         (states["m"], states["m"]),
         frozenset(states[tag] for tag in NOUNS if tag in states),
+        states["n"],
     )
 
 
@@ -261,6 +269,7 @@ def tagger_model() -> Model:
         (states[("B", "nz")], states[("E", "nz")]),
         (states[("B", "m")], states[("E", "m")]),
         frozenset(n for (_, tag), n in states.items() if NEWSPAPER_TAG.get(tag, tag) in NOUNS),
+        states[("E", "n")],
     )
 
 
