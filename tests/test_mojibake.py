@@ -296,8 +296,15 @@ def test_in_after_a_noun_of_place_is_restored(sentence):
     assert repaired == sentence + CHINESE
 
 
-def test_steps_after_a_number_are_restored():
-    sentence = "该模型使用4步、8视图的生成器。"
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "该模型使用4步、8视图的生成器。",
+        "使用 1 步时误差为 5.57。",
+        "我们采用一种四步四视图的生成器。",
+    ],
+)
+def test_steps_after_a_number_are_restored(sentence):
     repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 

@@ -80,8 +80,10 @@ NEGATED_PROPERTIES = (
 )
 CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
-# A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come").
+# A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come"), by a
+# larger bonus than a frame's: 来时 and 后来 are common words that 步 must beat there.
 COUNTED = "步"
+COUNTED_BONUS = 4.0
 NUMERALS = "一二三四五六七八九十百千两几多单每"
 # And one that compares by a quantity (低 46%, "lower by 46%") rather than 住 ("live").
 BEFORE_NUMBERS = "低"
@@ -181,7 +183,7 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
             bonus += LOCATIVE_BONUS
         return bonus
     if char in COUNTED and at and _number(tokens, options, at - 1):
-        return FRAME_BONUS
+        return COUNTED_BONUS
     if char in BEFORE_NUMBERS and at + 1 < len(tokens) and _number(tokens, options, at + 1):
         return FRAME_BONUS
     if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
