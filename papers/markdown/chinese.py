@@ -70,6 +70,12 @@ WITH_VERBS = (
     "不符",
     "相近",
     "匹配",
+    "贴合",
+    "纠缠",
+    "兼容",
+    "同步",
+    "权衡",
+    "配对",
 )
 FRAME_GUARD = 2.0
 # 不 before a short adjective that ends the clause (质量不高, 视角不一致时, 如不可用): 中高 and 与一致
@@ -189,8 +195,9 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
     if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
         # 在 A 上均 ... ("on A ... alike"), not 上升.
         return FRAME_BONUS
-    if char == "与":
-        # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is.
+    if char == "与" and not (at and _could_be(tokens, options, at - 1, "与")):
+        # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is. And one 与
+        # opens it: in "与不同架构兼容" the second is 不.
         if any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS):
             return FRAME_BONUS
         # 将/把 A 与 B ...: "combine A with B".
