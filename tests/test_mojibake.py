@@ -415,3 +415,9 @@ WITH_FRAMES = [
 def test_and_before_a_verb_that_takes_it_is_restored(sentence):
     repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
+
+
+# A 在 … 中 frame has one 中: after 设置中, the 与 … 相当 frame decides.
+def test_frame_closed_by_an_earlier_in_leaves_and():
+    sentence = "该策略在多种控制设置中具有与最先进方法相当的竞争力。"
+    assert restored(sentence + CHINESE) == sentence + CHINESE

@@ -245,14 +245,20 @@ def _number(tokens: list[str], options: dict[int, list[str]], index: int) -> boo
 
 
 def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
-    """Whether a 在/从/于 some way before `at` opens a frame that nothing has closed yet."""
+    """Whether a 在/从/于 some way before `at` opens a frame that nothing has closed yet.
+
+    A frame has one 中: a position on the way that may hold 中 (and is not right after the
+    opener: 在不同) likely closes it, so 在设置中具有与 … 相当 has no second 中 to come."""
+    latest = -1  # the last position on the way that may hold 中
     for i in range(at - 2, -1, -1):
         if i not in options and tokens[i] in FRAME_CLOSERS:
             return False
         before = tokens[i - 1] if i else ""
         for char in options.get(i) or [tokens[i]]:
             if char in FRAME_OPENERS and before + char not in NOT_OPENING:
-                return True
+                return latest <= i + 1
+        if latest < 0 and "中" in options.get(i, ()):
+            latest = i
     return False
 
 
