@@ -86,6 +86,7 @@ NEGATED_PROPERTIES = (
 )
 CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
+WITH_OPENING_VERBS = ("比较", "平衡", "结合", "切换", "区分", "权衡", "融合", "对比", "统一")
 # A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come"), by a
 # larger bonus than a frame's: 来时 and 后来 are common words that 步 must beat there.
 COUNTED = "步"
@@ -202,6 +203,9 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
             return FRAME_BONUS
         # 将/把 A 与 B ...: "combine A with B".
         if any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)):
+            return FRAME_BONUS
+        # 比较/平衡/结合 A 与 B: "compare A with B".
+        if any(_could_spell(tokens[:at], options, 0, word) for word in WITH_OPENING_VERBS):
             return FRAME_BONUS
     return 0.0
 
