@@ -198,7 +198,7 @@ def test_seed_more_posts_are_repaired_without_unflagged_flips():
                 flips.append((path.name, index))
                 if clean.count("\n", 0, index) + 1 not in flagged_lines:
                     unflagged.append((path.name, index))
-    assert right / damaged_total >= 0.99
+    assert right / damaged_total >= 0.995
     assert flips == []
     assert unflagged == []
 
@@ -269,6 +269,7 @@ RESEARCH_TERMS = [
     "整个流程分为三个子步骤。",
     "该方法的音频和画面不同步。",
     "这项工作为实时渲染开辟了新的道路。",
+    "标题（含中文翻译）见下文。",
     "请在括号中给出作者名和英文名字。",
 ]
 
@@ -384,18 +385,19 @@ def test_not_after_an_adverb_is_restored(sentence):
     assert repaired == sentence + CHINESE
 
 
-# 块 ("block") after a word makes a research noun (注意块, Transformer块), where 南 or 字 alone
-# would read as a word each; 受到 and 数字 still win where they stand.
+# 块 ("block") or 环 ("loop") after a word makes a research noun (注意块, Transformer块), where
+# 南 or 字 alone would read as a word each; 受到 and 数字 still win where they stand.
 NOUN_SUFFIX_SENTENCES = [
     "该映射器由一系列交叉注意块组成。",
     "我们设计了局部掩蔽块和全局掩蔽块。",
     "模型堆叠了多个Transformer块。",
+    "我们开发了稀疏-稠密调整环来保持一致。",
     "该技术受到广泛关注，为数字人提供了新思路。",
 ]
 
 
 @pytest.mark.parametrize("sentence", NOUN_SUFFIX_SENTENCES)
-def test_block_after_a_word_is_restored(sentence):
+def test_noun_suffix_after_a_word_is_restored(sentence):
     repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
 

@@ -115,9 +115,9 @@ ADVERBS = {
     *"通常 往往 经常 总是 一般 仍然 依然 同时 可能 完全 从而 因而 始终 一直 并且 而且".split(),
 }
 
-# Suffixes that make research nouns of words before them (注意块, 掩蔽块: "attention block"), at
-# this cost in log-probability.
-NOUN_SUFFIXES = "块"
+# Suffixes that make research nouns of words before them (注意块, 掩蔽块: "attention block";
+# 调整环: "adjustment loop"), at this cost in log-probability.
+NOUN_SUFFIXES = "块环"
 SUFFIX_COST = -6.0
 
 HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
