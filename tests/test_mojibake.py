@@ -427,3 +427,17 @@ def test_and_before_a_verb_that_takes_it_is_restored(sentence):
 def test_frame_closed_by_an_earlier_in_leaves_and():
     sentence = "该策略在多种控制设置中具有与最先进方法相当的竞争力。"
     assert restored(sentence + CHINESE) == sentence + CHINESE
+
+
+# 从 A 中提取 ("extract from A") keeps 从, where 仍 ("still") reads as well word by word; 仍存在
+# 不足 has no such verb after its 不 and keeps 仍.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "研究使用深度学习模型从真实对话视频中提取面部特征。",
+        "该方法从参考编辑中提取隐式变换。",
+        "但现有方法在这方面仍存在不足。",
+    ],
+)
+def test_from_before_a_taking_verb_is_restored(sentence):
+    assert restored(sentence + CHINESE) == sentence + CHINESE

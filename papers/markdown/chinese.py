@@ -87,6 +87,25 @@ NEGATED_PROPERTIES = (
 CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
 WITH_OPENING_VERBS = ("比较", "平衡", "结合", "切换", "区分", "权衡", "融合", "对比", "统一")
+# Verbs of taking something out of a source: 从 A 中提取 ("extract from A"), where 仍 ("still")
+# reads as well word by word.
+TAKING_VERBS = (
+    "提取",
+    "获得",
+    "获取",
+    "学习",
+    "恢复",
+    "重建",
+    "估计",
+    "推断",
+    "采样",
+    "选择",
+    "检索",
+    "生成",
+    "分离",
+    "挖掘",
+    "收集",
+)
 # A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come"), by a
 # larger bonus than a frame's: 来时 and 后来 are common words that 步 must beat there.
 COUNTED = "步"
@@ -193,6 +212,12 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         return COUNTED_BONUS
     if char in BEFORE_NUMBERS and at + 1 < len(tokens) and _number(tokens, options, at + 1):
         return FRAME_BONUS
+    if char == "从" and any(
+        _could_be(tokens, options, i, "中") and _spells_any(tokens, options, i + 1, TAKING_VERBS)
+        for i in range(at + 2, len(tokens))
+    ):
+        # 从 A 中提取 ("extract from A"), not 仍 ("still").
+        return FRAME_BONUS
     if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
         # 在 A 上均 ... ("on A ... alike"), not 上升.
         return FRAME_BONUS
@@ -264,6 +289,15 @@ def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
         if latest < 0 and "中" in options.get(i, ()):
             latest = i
     return False
+
+
+def _spells_any(tokens, options, start: int, words) -> bool:
+    """Whether one of `words` stands (or may stand) right at `start`."""
+    return any(
+        start + len(word) <= len(tokens)
+        and all(_could_be(tokens, options, start + n, c) for n, c in enumerate(word))
+        for word in words
+    )
 
 
 def _could_spell(tokens: list[str], options: dict[int, list[str]], start: int, word: str) -> bool:
