@@ -441,3 +441,11 @@ def test_frame_closed_by_an_earlier_in_leaves_and():
 )
 def test_from_before_a_taking_verb_is_restored(sentence):
     assert restored(sentence + CHINESE) == sentence + CHINESE
+
+
+# 仍 ("still") before 能, 是 or 面临, where 从 ("from") would want a noun.
+@pytest.mark.parametrize(
+    "sentence", ["在没有标注的情况下，仍能获得良好的结果。", "视频生成仍是未充分探索的领域。"]
+)
+def test_still_before_a_modal_is_restored(sentence):
+    assert restored(sentence + CHINESE) == sentence + CHINESE

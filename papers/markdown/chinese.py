@@ -106,6 +106,9 @@ TAKING_VERBS = (
     "挖掘",
     "收集",
 )
+# Verbs of being, having and ability, which an adverb such as 仍 ("still") comes before, and
+# 从 ("from") never does.
+MODALS = ("能", "是", "可", "会", "需", "要", "有", "存在", "面临", "具有", "无法")
 # A repaired character that counts steps after a number (4步, 四步) rather than 来 ("come"), by a
 # larger bonus than a frame's: 来时 and 后来 are common words that 步 must beat there.
 COUNTED = "步"
@@ -217,6 +220,9 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         for i in range(at + 2, len(tokens))
     ):
         # 从 A 中提取 ("extract from A"), not 仍 ("still").
+        return FRAME_BONUS
+    if char == "仍" and _spells_any(tokens, options, at + 1, MODALS):
+        # 仍能, 仍是, 仍需: "still can", where 从 ("from") wants a noun.
         return FRAME_BONUS
     if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
         # 在 A 上均 ... ("on A ... alike"), not 上升.
