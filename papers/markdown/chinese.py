@@ -284,7 +284,7 @@ def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
 
     A frame has one 中: a position on the way that may hold 中 (and is not right after the
     opener: 在不同) likely closes it, so 在设置中具有与 … 相当 has no second 中 to come."""
-    latest = -1  # the last position on the way that may hold 中
+    latest = -1  # the position nearest `at` that may hold 中
     for i in range(at - 2, -1, -1):
         if i not in options and tokens[i] in FRAME_CLOSERS:
             return False
@@ -297,7 +297,9 @@ def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
     return False
 
 
-def _spells_any(tokens, options, start: int, words) -> bool:
+def _spells_any(
+    tokens: list[str], options: dict[int, list[str]], start: int, words: tuple[str, ...]
+) -> bool:
     """Whether one of `words` stands (or may stand) right at `start`."""
     return any(
         start + len(word) <= len(tokens)
