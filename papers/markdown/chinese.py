@@ -119,7 +119,7 @@ BEFORE_NUMBERS = "低"
 # Nouns of media, places and processes that take 中 ("in") far more often than 与 in research
 # writing (视频中, 场景中, 过程中): a repaired 中 right after one gets LOCATIVE_BONUS, and a 不
 # there needs the lead it needs in a frame. (音频 is not one: 音频与口型同步.)
-LOCATIVE_NOUNS = {"视频", "场景", "空间", "领域", "论文", "原文", "过程", "图像", "模型"}
+LOCATIVE_NOUNS = {"视频", "场景", "空间", "领域", "论文", "原文", "过程", "图像", "模型", "系统"}
 LOCATIVE_BONUS = 2.0
 # 与 between two words of one suffix (真实性与一致性, not 真实性不一致性) is guarded against 不
 # as a frame is.
