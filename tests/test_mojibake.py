@@ -450,3 +450,10 @@ def test_from_before_a_taking_verb_is_restored(sentence):
 )
 def test_still_before_a_modal_is_restored(sentence):
     assert restored(sentence + CHINESE) == sentence + CHINESE
+
+
+def test_both_ends_of_a_frame_for_and_outweigh_a_noun_that_takes_in():
+    # 比较 A 与 B 的对比 against 图像中; the 后 before 变化 is another matter.
+    sentence = "我们比较后变化视图图像与预变化视图渲染图像的对比。"
+    repaired = restored(sentence + CHINESE)
+    assert repaired[sentence.index("与")] == "与"

@@ -230,14 +230,13 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
     if char == "与" and not (at and _could_be(tokens, options, at - 1, "与")):
         # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is. And one 与
         # opens it: in "与不同架构兼容" the second is 不.
-        if any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS):
-            return FRAME_BONUS
-        # 将/把 A 与 B ...: "combine A with B".
-        if any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)):
-            return FRAME_BONUS
-        # 比较/平衡/结合 A 与 B: "compare A with B".
-        if any(_could_spell(tokens[:at], options, 0, word) for word in WITH_OPENING_VERBS):
-            return FRAME_BONUS
+        after = any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS)
+        # 将/把 A 与 B ...: "combine A with B"; 比较/平衡/结合 A 与 B: "compare A with B".
+        before = any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)) or any(
+            _could_spell(tokens[:at], options, 0, word) for word in WITH_OPENING_VERBS
+        )
+        # Both ends of the frame count: 将其与文本特征相结合 against 其中.
+        return FRAME_BONUS * (after + before)
     return 0.0
 
 
