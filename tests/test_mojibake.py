@@ -457,3 +457,15 @@ def test_both_ends_of_a_frame_for_and_outweigh_a_noun_that_takes_in():
     sentence = "我们比较后变化视图图像与预变化视图渲染图像的对比。"
     repaired = restored(sentence + CHINESE)
     assert repaired[sentence.index("与")] == "与"
+
+
+# 将其与 … 相结合: the pronoun is the object; 将其中的 keeps 其中 where no verb asks for 与.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "映射器从参考图像中提取身份特征并将其与文本特征相结合，从而指导生成。",
+        "我们将其中的噪声去除。",
+    ],
+)
+def test_it_with_is_told_from_among_them(sentence):
+    assert restored(sentence + CHINESE) == sentence + CHINESE

@@ -86,6 +86,7 @@ NEGATED_PROPERTIES = (
 )
 CLAUSE_TAIL = "的等或和及时"
 WITH_OPENERS = "将把"
+OBJECT_PRONOUNS = {"将其", "使其", "把其", "令其"}
 WITH_OPENING_VERBS = ("比较", "平衡", "结合", "切换", "区分", "权衡", "融合", "对比", "统一")
 # Verbs of taking something out of a source: 从 A 中提取 ("extract from A"), where 仍 ("still")
 # reads as well word by word.
@@ -235,8 +236,11 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         before = any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)) or any(
             _could_spell(tokens[:at], options, 0, word) for word in WITH_OPENING_VERBS
         )
+        # 将其与 … 结合 / 使其与 … 贴合 ("combine it with"): the pronoun is the object, and 其中
+        # ("among them", 将其中的噪声去除) the word to beat.
+        pronoun = after and "".join(tokens[max(at - 2, 0) : at]) in OBJECT_PRONOUNS
         # Both ends of the frame count: 将其与文本特征相结合 against 其中.
-        return FRAME_BONUS * (after + before)
+        return FRAME_BONUS * (after + before + pronoun)
     return 0.0
 
 
