@@ -79,12 +79,14 @@ WITH_VERBS = (
 )
 FRAME_GUARD = 2.0
 # 不 before a short adjective that ends the clause (质量不高, 视角不一致时, 如不可用): 中高 and 与一致
-# are no reading there, so the guard is off. The adjective may have characters to choose too.
+# are no reading there, so the guard is off and 不 gets PROPERTY_BONUS instead (中高 is a word of
+# its own, "middle to high"). The adjective may have characters to choose too.
 NEGATED_PROPERTIES = (
     *"高强低大小好佳足多少快慢准稳",
     *"一致 明显 稳定 准确 清晰 充分 完整 理想 可靠 足够 合理 可用".split(),
 )
 CLAUSE_TAIL = "的等或和及时"
+PROPERTY_BONUS = 1.0
 WITH_OPENERS = "将把"
 OBJECT_PRONOUNS = {"将其", "使其", "把其", "令其"}
 WITH_OPENING_VERBS = ("比较", "平衡", "结合", "切换", "区分", "权衡", "融合", "对比", "统一")
@@ -148,13 +150,14 @@ HANZI = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str]]) -> float:
     """The lead a word with a repaired 不 needs over 与 and 中 there (不可, and 可不 too); more
-    where the grammar around wants 与 (将 A 与 B 相结合, 与 A 相比)."""
+    where the grammar around wants 与 (将 A 与 B 相结合, 与 A 相比), less than none before a short
+    adjective that ends the clause (质量不高或)."""
     for offset, char in enumerate(word):
         at = start + offset
         reversed_ = REVERSED_BY_NEGATION & set(options.get(at, ()))
         if char == NEGATION and reversed_:
             if _short_property(at, tokens, options):
-                return 0.0
+                return -PROPERTY_BONUS
             guard = NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
             if _after_adverb(at, tokens, options):
                 guard = 0.0
