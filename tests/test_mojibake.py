@@ -212,9 +212,12 @@ IN_BEFORE_ADJECTIVE = "该方法确保视频中连续帧之间的颜色一致。
 NOT_RIGHT_AFTER_AT = "这类方法无法在不同帧之间保持一致的外观。"
 
 
-def test_not_right_after_at_is_restored():
-    repaired = restored(NOT_RIGHT_AFTER_AT + CHINESE)
-    assert repaired == NOT_RIGHT_AFTER_AT + CHINESE
+@pytest.mark.parametrize(
+    "sentence", [NOT_RIGHT_AFTER_AT, "此外，该方法在不进行额外优化的情况下，取得了提升。"]
+)
+def test_not_right_after_at_is_restored(sentence):
+    repaired = restored(sentence + CHINESE)
+    assert repaired == sentence + CHINESE
 
 
 # 不 before a short adjective that ends the clause: 中高 or 与稳定 is no reading there.

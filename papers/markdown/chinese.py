@@ -159,7 +159,7 @@ def _guard(word: str, start: int, tokens: list[str], options: dict[int, list[str
             if _short_property(at, tokens, options):
                 return -PROPERTY_BONUS
             guard = NEGATION_GUARD if len(word) == 1 else NEGATION_WORD_GUARD
-            if _after_adverb(at, tokens, options):
+            if _after_adverb(at, tokens, options) or _right_after(at, tokens, options, "在"):
                 guard = 0.0
             if "与" in reversed_ and (
                 _frame("与", at, tokens, options) or _parallel(at, tokens, options)
@@ -179,6 +179,10 @@ def _after_adverb(at: int, tokens: list[str], options: dict[int, list[str]]) -> 
             if "".join(tokens[i] for i in where) in ADVERBS:
                 return True
     return False
+
+
+def _right_after(at: int, tokens: list[str], options: dict[int, list[str]], chars: str) -> bool:
+    return at > 0 and at - 1 not in options and tokens[at - 1] in chars
 
 
 def _parallel(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
@@ -210,7 +214,8 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
     at punctuation)."""
     if char == "中":
         bonus = FRAME_BONUS if _opened(at, tokens, options) else 0.0
-        if _after_adverb(at, tokens, options):
+        if _after_adverb(at, tokens, options) or _right_after(at, tokens, options, "在"):
+            # 通常中, 在中: no reading (在不进行优化的情况下, 在不同帧之间).
             bonus -= FRAME_BONUS
         if "".join(tokens[max(at - 2, 0) : at]) in LOCATIVE_NOUNS:
             bonus += LOCATIVE_BONUS
