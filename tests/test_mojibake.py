@@ -475,3 +475,15 @@ def test_both_ends_of_a_frame_for_and_outweigh_a_noun_that_takes_in():
 )
 def test_it_with_is_told_from_among_them(sentence):
     assert restored(sentence + CHINESE) == sentence + CHINESE
+
+
+# 将 A 与 B: A is short, so a 将 further back asks for no 与.
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "我们将高斯点云分为稳定和不稳定两种，只优化稳定的点。",
+        "但将这一方法扩展到城市级渲染中面临两个挑战。",
+    ],
+)
+def test_a_distant_jiang_asks_for_no_and(sentence):
+    assert restored(sentence + CHINESE) == sentence + CHINESE

@@ -88,6 +88,7 @@ NEGATED_PROPERTIES = (
 CLAUSE_TAIL = "的等或和及时"
 PROPERTY_BONUS = 1.0
 WITH_OPENERS = "将把"
+OPENER_REACH = 8
 OBJECT_PRONOUNS = {"将其", "使其", "把其", "令其"}
 WITH_OPENING_VERBS = ("比较", "平衡", "结合", "切换", "区分", "权衡", "融合", "对比", "统一")
 # Verbs of taking something out of a source: 从 A 中提取 ("extract from A"), where 仍 ("still")
@@ -240,8 +241,10 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
         # Something stands between 与 and the verb: "与一致" is no frame, "与X一致" is. And one 与
         # opens it: in "与不同架构兼容" the second is 不.
         after = any(_could_spell(tokens, options, at + 2, word) for word in WITH_VERBS)
-        # 将/把 A 与 B ...: "combine A with B"; 比较/平衡/结合 A 与 B: "compare A with B".
-        before = any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(at)) or any(
+        # 将/把 A 与 B ...: "combine A with B", where A is short: a 将 further back has had its
+        # object (将空间分解到实体的不平行面上). 比较/平衡/结合 A 与 B: "compare A with B".
+        reach = max(at - OPENER_REACH, 0)
+        before = any(_could_be(tokens, options, i, WITH_OPENERS) for i in range(reach, at)) or any(
             _could_spell(tokens[:at], options, 0, word) for word in WITH_OPENING_VERBS
         )
         # 将其与 … 结合 / 使其与 … 贴合 ("combine it with"): the pronoun is the object, and 其中
