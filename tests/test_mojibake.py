@@ -5,6 +5,7 @@ from pathlib import Path
 import ftfy.badness
 import pytest
 
+from papers.markdown.chinese import Choice, combine
 from papers.markdown.mojibake import (
     CODEPAGES,
     DROPPED_BYTES,
@@ -487,3 +488,11 @@ def test_it_with_is_told_from_among_them(sentence):
 )
 def test_a_distant_jiang_asks_for_no_and(sentence):
     assert restored(sentence + CHINESE) == sentence + CHINESE
+
+
+def test_two_models_that_differ_are_as_sure_as_the_surer_one_leads():
+    assert combine(Choice("与", 3.0, "中"), Choice("中", 1.0, "与")) == Choice("与", 2.0, "中")
+    # A model whose own choice is unsure (a guarded 不 behind it) adds nothing to the other's.
+    assert combine(Choice("中", 0.5, "与"), Choice("不", -1.8, "与")) == Choice("中", 0.5, "不")
+    # Agreeing on a 不 that may reverse the meaning, they are as sure as the less sure one.
+    assert combine(Choice("不", 3.0, "与"), Choice("不", 0.4, "中")) == Choice("不", 0.4, "中")

@@ -347,23 +347,26 @@ def choose(tokens: list[str], options: dict[int, list[str]]) -> dict[int, Choice
     `tokens` is one stretch of text: single Chinese characters and whole Latin words, with a
     placeholder at the positions to choose. Returns the choice and its margin per position.
     """
-    # Both models decide; where they differ, the surer one wins, by what it is surer.
     newspaper = _choose(model(), tokens, options)
     tagger = _choose(tagger_model(), tokens, options)
     found = {}
     for index in newspaper.keys() | tagger.keys():
         one, other = newspaper.get(index), tagger.get(index)
-        if one is None or other is None:
-            found[index] = one or other
-            continue
-        best, worse = (one, other) if one.margin >= other.margin else (other, one)
-        if one.char == other.char:
-            # Agreeing, they are as sure as the surer one; but a 不 that may reverse the meaning
-            # is only as sure as the less sure one.
-            found[index] = worse if _negation_at_stake(best) else best
-        else:
-            found[index] = Choice(best.char, best.margin - worse.margin, worse.char)
+        found[index] = combine(one, other) if one and other else one or other
     return found
+
+
+def combine(one: Choice, other: Choice) -> Choice:
+    """Both models' choices at one position as one: where they differ, the surer one wins, by
+    what it is surer."""
+    best, worse = (one, other) if one.margin >= other.margin else (other, one)
+    if one.char == other.char:
+        # Agreeing, they are as sure as the surer one; but a 不 that may reverse the meaning is
+        # only as sure as the less sure one.
+        return worse if _negation_at_stake(best) else best
+    # A model unsure of its own choice (a guarded 不 behind it, a margin below zero) makes the
+    # other no surer.
+    return Choice(best.char, best.margin - max(worse.margin, 0.0), worse.char)
 
 
 def _negation_at_stake(choice: Choice) -> bool:
