@@ -200,9 +200,7 @@ def _short_property(at: int, tokens: list[str], options: dict[int, list[str]]) -
     """Whether one of NEGATED_PROPERTIES follows `at` and ends the clause (质量不高, 不一致等)."""
     for word in NEGATED_PROPERTIES:
         end = at + 1 + len(word)
-        if end > len(tokens):
-            continue
-        if not all(_could_be(tokens, options, at + 1 + n, c) for n, c in enumerate(word)):
+        if not _spells(tokens, options, at + 1, (word,)):
             continue
         if end == len(tokens) or _could_be(tokens, options, end, CLAUSE_TAIL):
             return True
@@ -226,12 +224,12 @@ def _frame(char: str, at: int, tokens: list[str], options: dict[int, list[str]])
     if char in BEFORE_NUMBERS and at + 1 < len(tokens) and _number(tokens, options, at + 1):
         return FRAME_BONUS
     if char == "从" and any(
-        _could_be(tokens, options, i, "中") and _spells_any(tokens, options, i + 1, TAKING_VERBS)
+        _could_be(tokens, options, i, "中") and _spells(tokens, options, i + 1, TAKING_VERBS)
         for i in range(at + 2, len(tokens))
     ):
         # 从 A 中提取 ("extract from A"), not 仍 ("still").
         return FRAME_BONUS
-    if char == "仍" and _spells_any(tokens, options, at + 1, MODALS):
+    if char == "仍" and _spells(tokens, options, at + 1, MODALS):
         # 仍能, 仍是, 仍需: "still can", where 从 ("from") wants a noun.
         return FRAME_BONUS
     if char == "均" and at and tokens[at - 1] == "上" and "在" in tokens[: at - 1]:
@@ -311,10 +309,10 @@ def _opened(at: int, tokens: list[str], options: dict[int, list[str]]) -> bool:
     return False
 
 
-def _spells_any(
+def _spells(
     tokens: list[str], options: dict[int, list[str]], start: int, words: tuple[str, ...]
 ) -> bool:
-    """Whether one of `words` stands (or may stand) right at `start`."""
+    """Whether one of `words` stands (or may stand, at positions to choose) right at `start`."""
     return any(
         start + len(word) <= len(tokens)
         and all(_could_be(tokens, options, start + n, c) for n, c in enumerate(word))
@@ -324,10 +322,7 @@ def _spells_any(
 
 def _could_spell(tokens: list[str], options: dict[int, list[str]], start: int, word: str) -> bool:
     """Whether `word` stands (or may stand, at positions to choose) anywhere from `start` on."""
-    for begin in range(start, len(tokens) - len(word) + 1):
-        if all(_could_be(tokens, options, begin + n, char) for n, char in enumerate(word)):
-            return True
-    return False
+    return any(_spells(tokens, options, begin, (word,)) for begin in range(start, len(tokens)))
 
 
 def _could_be(tokens: list[str], options: dict[int, list[str]], index: int, chars: str) -> bool:
