@@ -412,7 +412,7 @@ def test_noun_suffix_after_a_word_is_restored(sentence):
 
 # Verbs that take a phrase with 与 (与 A 贴合, 与 A 兼容, A 与 B 的权衡); one 与 opens the frame,
 # so 与不同 … 兼容 keeps its 不.
-WITH_FRAMES = [
+WITH_VERB_FRAMES = [
     "该方法使生成的网格与物体表面贴合。",
     "剪枝后的特征图需要与后面的卷积层兼容。",
     "身份特征往往会与无关信息纠缠在一起。",
@@ -425,7 +425,7 @@ WITH_FRAMES = [
 ]
 
 
-@pytest.mark.parametrize("sentence", WITH_FRAMES)
+@pytest.mark.parametrize("sentence", WITH_VERB_FRAMES)
 def test_and_before_a_verb_that_takes_it_is_restored(sentence):
     repaired = restored(sentence + CHINESE)
     assert repaired == sentence + CHINESE
